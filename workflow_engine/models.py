@@ -1,0 +1,169 @@
+"""Database tables of Alur, as SQLAlchemy 2 typed models."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+                        UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware datetimes stored as UTC; SQLite keeps no zone, so attach UTC on the way out."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: every timestamp must carry its zone")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class ProcessVersion(Base):
+    """One immutable version of an SOP: its BPMN, its parsed spec and its metadata."""
+
+    __tablename__ = "process_versions"
+    __table_args__ = (
+        UniqueConstraint("key", "version", name="uq_process_versions_key_version"),
+        UniqueConstraint("key", "content_hash", name="uq_process_versions_key_hash"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(500))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    spec_json: Mapped[str] = mapped_column(Text)
+    info: Mapped[dict]
+    status: Mapped[str] = mapped_column(String(20), default="published")
+    author: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """A running or finished case: one application moving through one SOP version."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_status_key", "status", "process_key"),
+        Index("ix_cases_started_at", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    registration_number: Mapped[str] = mapped_column(String(40), unique=True)
+    process_version_id: Mapped[int] = mapped_column(ForeignKey("process_versions.id"), index=True)
+    process_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="running")
+    state_json: Mapped[str] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    data: Mapped[dict] = mapped_column(default=dict)
+    started_at: Mapped[datetime]
+    started_by: Mapped[str | None] = mapped_column(String(100))
+    clock_started_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+    # Derived at each save so lists can sort and workers can find due work in SQL.
+    deadline_at: Mapped[datetime | None] = mapped_column(index=True)
+    next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    version: Mapped[ProcessVersion] = relationship(lazy="raise")
+
+    # The revision guards the workflow state: an UPDATE that finds another revision fails.
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class TaskRecord(Base):
+    """One instance of a user task in a case, with its times and actors."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_state_lane", "state", "lane"),
+        Index("ix_tasks_case", "case_id", "state"),
+        UniqueConstraint("case_id", "spiff_task_id", name="uq_tasks_case_spiff"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    step_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(500))
+    lane: Mapped[str | None] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20), default="ready")
+    iteration: Mapped[int] = mapped_column(Integer, default=1)
+    ready_at: Mapped[datetime]
+    claimed_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(String(100))
+    cancelled_at: Mapped[datetime | None]
+    budget_seconds: Mapped[int | None] = mapped_column(Integer)
+    pauses_clock: Mapped[bool] = mapped_column(Boolean, default=False)
+    data: Mapped[dict | None]
+
+
+class AuditEvent(Base):
+    """An append-only record of who did what, when, to which case."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(50))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    task_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict | None]
+
+
+class User(Base):
+    """A person who signs in: a role and the lanes whose tasks they do."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    full_name: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    lanes: Mapped[list] = mapped_column(default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class RegistrationCounter(Base):
+    """The last registration number given per prefix and year."""
+
+    __tablename__ = "registration_counters"
+
+    prefix: Mapped[str] = mapped_column(String(10), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class LocalHoliday(Base):
+    """A local holiday that the working-hours calendar skips, beside the national ones."""
+
+    __tablename__ = "local_holidays"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))

@@ -1,0 +1,172 @@
+"""Queries over the Alur tables; every piece of SQL the engine needs lives here."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from .errors import NotFound
+from .models import AuditEvent, Case, LocalHoliday, ProcessVersion, RegistrationCounter, TaskRecord, User
+
+# Columns of a version that lists need; the BPMN and spec text stay in the database.
+VERSION_SUMMARY = (ProcessVersion.id, ProcessVersion.key, ProcessVersion.version, ProcessVersion.name,
+                   ProcessVersion.content_hash, ProcessVersion.status, ProcessVersion.author,
+                   ProcessVersion.note, ProcessVersion.created_at, ProcessVersion.filename)
+
+
+def version_by_hash(session: Session, key: str, content_hash: str) -> ProcessVersion | None:
+    return session.scalar(select(ProcessVersion).where(
+        ProcessVersion.key == key, ProcessVersion.content_hash == content_hash))
+
+
+def next_version_number(session: Session, key: str) -> int:
+    current = session.scalar(select(func.max(ProcessVersion.version)).where(ProcessVersion.key == key))
+    return (current or 0) + 1
+
+
+def version_id(session: Session, key: str, number: int | None = None) -> int:
+    """The id of version `number` of `key`, or of its latest published version."""
+    query = select(ProcessVersion.id).where(ProcessVersion.key == key)
+    if number is None:
+        query = query.where(ProcessVersion.status == "published").order_by(ProcessVersion.version.desc())
+    else:
+        query = query.where(ProcessVersion.version == number)
+    found = session.scalar(query.limit(1))
+    if found is None:
+        if number is None:
+            raise NotFound(f"no published version of SOP '{key}'; deploy one first")
+        raise NotFound(f"SOP '{key}' has no version {number}")
+    return found
+
+
+def version_summaries(session: Session, key: str | None = None) -> list:
+    query = select(*VERSION_SUMMARY).order_by(ProcessVersion.key, ProcessVersion.version)
+    if key is not None:
+        query = query.where(ProcessVersion.key == key)
+    return list(session.execute(query))
+
+
+def case_counts_by_version(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Case.process_version_id, func.count()).group_by(Case.process_version_id))
+    return dict(rows.all())
+
+
+def take_registration_number(session: Session, prefix: str, year: int) -> int:
+    """Reserve the next number for prefix and year inside the caller's transaction."""
+    bumped = session.execute(
+        update(RegistrationCounter)
+        .where(RegistrationCounter.prefix == prefix, RegistrationCounter.year == year)
+        .values(value=RegistrationCounter.value + 1)
+        .returning(RegistrationCounter.value)).scalar()
+    if bumped is not None:
+        return bumped
+    session.add(RegistrationCounter(prefix=prefix, year=year, value=1))
+    session.flush()
+    return 1
+
+
+def case_by_id(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def case_by_reference(session: Session, reference) -> Case:
+    """A case by its numeric id or its registration number."""
+    text = str(reference).strip()
+    if text.isdigit():
+        return case_by_id(session, int(text))
+    case = session.scalar(select(Case).where(Case.registration_number == text.upper()))
+    if case is None:
+        raise NotFound(f"no case with registration number {text}")
+    return case
+
+
+def task_by_id(session: Session, task_id: int) -> TaskRecord:
+    task = session.get(TaskRecord, task_id)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
+def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
+    return list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case_id)
+                                .order_by(TaskRecord.ready_at, TaskRecord.id)))
+
+
+def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
+    return list(session.scalars(select(TaskRecord).where(
+        TaskRecord.case_id == case_id, TaskRecord.state == "ready")))
+
+
+def step_counts(session: Session, case_id: int) -> dict[str, int]:
+    """How many times each step has become ready in a case (for iteration numbers)."""
+    rows = session.execute(select(TaskRecord.step_id, func.count()).where(TaskRecord.case_id == case_id)
+                           .group_by(TaskRecord.step_id))
+    return dict(rows.all())
+
+
+def list_tasks(session: Session, *, case_id: int | None = None, lanes: list[str] | None = None,
+               state: str | None = "ready", limit: int = 200) -> list[tuple[TaskRecord, Case]]:
+    query = select(TaskRecord, Case).join(Case, Case.id == TaskRecord.case_id)
+    if case_id is not None:
+        query = query.where(TaskRecord.case_id == case_id)
+    if lanes is not None:
+        query = query.where(TaskRecord.lane.in_(lanes))
+    if state is not None:
+        query = query.where(TaskRecord.state == state)
+    query = query.order_by(Case.deadline_at.is_(None), Case.deadline_at, TaskRecord.ready_at,
+                           TaskRecord.id).limit(limit)
+    return list(session.execute(query).tuples())
+
+
+def list_cases(session: Session, *, process: str | None = None, status: str | None = None,
+               limit: int = 100) -> list[Case]:
+    query = select(Case)
+    if process is not None:
+        query = query.where(Case.process_key == process)
+    if status is not None:
+        query = query.where(Case.status == status)
+    return list(session.scalars(query.order_by(Case.started_at.desc(), Case.id.desc()).limit(limit)))
+
+
+def tasks_for_cases(session: Session, case_ids: list[int]) -> dict[int, list[TaskRecord]]:
+    grouped: dict[int, list[TaskRecord]] = {cid: [] for cid in case_ids}
+    if case_ids:
+        for task in session.scalars(select(TaskRecord).where(TaskRecord.case_id.in_(case_ids))
+                                    .order_by(TaskRecord.ready_at, TaskRecord.id)):
+            grouped[task.case_id].append(task)
+    return grouped
+
+
+def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
+    return list(session.scalars(select(Case.id).where(
+        Case.status == "running", Case.next_timer_at <= now).order_by(Case.next_timer_at).limit(limit)))
+
+
+def user_by_name(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user named '{username}'")
+    return user
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.username)))
+
+
+def local_holidays(session: Session) -> list[LocalHoliday]:
+    return list(session.scalars(select(LocalHoliday).order_by(LocalHoliday.day)))
+
+
+def audit(session: Session, at: datetime, action: str, *, actor: str | None = None,
+          case_id: int | None = None, task_id: int | None = None, **detail) -> None:
+    session.add(AuditEvent(at=at, action=action, actor=actor, case_id=case_id, task_id=task_id,
+                           detail=detail or None))
+
+
+def audit_of_case(session: Session, case_id: int) -> list[AuditEvent]:
+    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
+                                .order_by(AuditEvent.at, AuditEvent.id)))
