@@ -394,7 +394,8 @@ class Engine:
         ready = {str(t.id): t for t in loaded.workflow.get_tasks(state=TaskState.READY, manual=True)}
         open_rows = {row.spiff_task_id: row for row in store.open_tasks_of_case(s, case.id)}
         for spiff_id, row in open_rows.items():
-            if spiff_id not in ready:
+            # The row completed in this operation is still 'ready' in the database, not in memory.
+            if spiff_id not in ready and row.state == "ready":
                 row.state, row.cancelled_at = "cancelled", now
         fresh = [t for spiff_id, t in ready.items() if spiff_id not in open_rows]
         if not fresh:

@@ -119,7 +119,7 @@ def list_tasks(session: Session, *, case_id: int | None = None, lanes: list[str]
         query = query.where(TaskRecord.state == state)
     query = query.order_by(Case.deadline_at.is_(None), Case.deadline_at, TaskRecord.ready_at,
                            TaskRecord.id).limit(limit)
-    return list(session.execute(query).tuples())
+    return [tuple(row) for row in session.execute(query)]
 
 
 def list_cases(session: Session, *, process: str | None = None, status: str | None = None,
