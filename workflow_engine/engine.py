@@ -366,7 +366,10 @@ class Engine:
         except AlurError:
             raise
         except WorkflowException as exc:
-            raise ScriptError(f"the SOP failed while running: {exc}") from exc
+            # SpiffWorkflow wraps a failed condition in a vague message; the sandbox's is clearer.
+            cause = exc.__cause__ or exc.__context__
+            detail = cause if isinstance(cause, ScriptError) else exc
+            raise ScriptError(f"the SOP failed while running: {detail}") from exc
 
     def _advance(self, workflow: BpmnWorkflow) -> None:
         self._run(workflow.do_engine_steps)
