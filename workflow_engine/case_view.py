@@ -100,8 +100,13 @@ class CaseViewer:
             "data": case.data,
         }
         if with_tasks:
-            view["tasks"] = [self._task_dict(t, info, calendar, as_of) for t in tasks
-                             if t.ready_at <= as_of]
+            seen: dict[str, int] = {}
+            view["tasks"] = []
+            for t in tasks:
+                if t.ready_at <= as_of:
+                    seen[t.step_id] = seen.get(t.step_id, 0) + 1
+                    view["tasks"].append({**self._task_dict(t, info, calendar, as_of),
+                                          "iteration": seen[t.step_id]})
         return view
 
     def _task_dict(self, t: TaskRecord, info: SopInfo, calendar, as_of: datetime) -> dict:
@@ -114,7 +119,7 @@ class CaseViewer:
         step = info.steps.get(t.step_id)
         return {
             "id": t.id, "case_id": t.case_id, "step_id": t.step_id, "name": t.name, "lane": t.lane,
-            "state": state, "iteration": t.iteration,
+            "state": state,
             "ready_at": self.iso(t.ready_at),
             "claimed_at": self.iso(claimed), "claimed_by": t.claimed_by if claimed else None,
             "completed_at": self.iso(completed), "completed_by": t.completed_by if completed else None,

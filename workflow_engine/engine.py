@@ -61,6 +61,7 @@ class _Loaded:
     case: Case
     info: SopInfo
     workflow: BpmnWorkflow
+    open_rows: list | None = None  # the case's ready task rows, when already read
 
 
 class Engine:
@@ -182,7 +183,7 @@ class Engine:
     def claim(self, task_id: int, *, user: str) -> None:
         """Take a ready task so that others see who is working on it."""
         with self._operation() as s:
-            task, person = self._task_for(s, task_id, user)
+            task, person, _ = self._task_for(s, task_id, user)
             if task.claimed_by == user:
                 return
             if task.claimed_by:
@@ -194,7 +195,7 @@ class Engine:
     def release(self, task_id: int, *, user: str) -> None:
         """Give a claimed task back to the lane."""
         with self._operation() as s:
-            task, person = self._task_for(s, task_id, user)
+            task, person, _ = self._task_for(s, task_id, user)
             if task.claimed_by is None:
                 return
             if task.claimed_by != user and person.role != "admin":
@@ -207,10 +208,10 @@ class Engine:
     def complete(self, task_id: int, *, user: str, data: Mapping | None = None) -> int:
         """Complete a ready task with form data and run the engine on; returns the case id."""
         with self._operation() as s:
-            task, person = self._task_for(s, task_id, user)
+            task, person, open_rows = self._task_for(s, task_id, user)
             if task.claimed_by and task.claimed_by != user:
                 raise Conflict(f"task {task_id} is claimed by {task.claimed_by}")
-            loaded = self._open(s, task.case_id)
+            loaded = self._open(s, task.case_id, open_rows)
             step = loaded.info.steps.get(task.step_id)
             values = validate_form(step.form if step else (), data or {})
             spiff_task = loaded.workflow.get_task_from_id(UUID(task.spiff_task_id))
@@ -338,8 +339,9 @@ class Engine:
             raise Conflict("someone else already changed this case; nothing of yours was saved. "
                            "Reload it and try again") from exc
 
-    def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User]:
-        task = store.task_by_id(s, task_id)
+    def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User, list]:
+        """The task if this user may act on it now, with the case's open tasks."""
+        task, open_rows = store.task_with_open_tasks(s, task_id)
         person = store.user_by_name(s, username)
         if not person.active:
             raise Forbidden(f"user '{username}' is deactivated")
@@ -350,15 +352,15 @@ class Engine:
                            f"{task.completed_at.astimezone(self.zone).isoformat()}")
         if task.state != "ready":
             raise InvalidState(f"task {task_id} is {task.state}, not ready")
-        return task, person
+        return task, person, open_rows
 
-    def _open(self, s: Session, case_id: int) -> _Loaded:
+    def _open(self, s: Session, case_id: int, open_rows: list | None = None) -> _Loaded:
         case = store.case_by_id(s, case_id)
         if case.status != "running":
             raise InvalidState(f"case {case.registration_number} is {case.status}")
         spec, subprocess_specs, info, _ = self.version(case.process_version_id, s)
         workflow = self.codec.load_state(case.state_json, spec, subprocess_specs, self._script_engine)
-        return _Loaded(case, info, workflow)
+        return _Loaded(case, info, workflow, open_rows)
 
     def _run(self, action) -> None:
         try:
@@ -387,7 +389,8 @@ class Engine:
                 case.closed_at = now
             case.state_json = self.codec.dump_state(workflow)
             case.next_timer_at = _next_timer(workflow) if case.status == "running" else None
-            case.deadline_at = self.viewer.deadline_for(s, case, info, now)
+            if _deadline_may_move(s, case):
+                case.deadline_at = self.viewer.deadline_for(s, case, info, now)
         # Flushing here runs the revision-checked UPDATE before the commit.
         s.flush()
 
@@ -395,23 +398,21 @@ class Engine:
         """Make the task rows agree with the workflow: new ready tasks in, vanished ones cancelled."""
         case = loaded.case
         ready = {str(t.id): t for t in loaded.workflow.get_tasks(state=TaskState.READY, manual=True)}
-        open_rows = {row.spiff_task_id: row for row in store.open_tasks_of_case(s, case.id)}
+        rows = loaded.open_rows if loaded.open_rows is not None else store.open_tasks_of_case(s, case.id)
+        open_rows = {row.spiff_task_id: row for row in rows}
         for spiff_id, row in open_rows.items():
             # The row completed in this operation is still 'ready' in the database, not in memory.
             if spiff_id not in ready and row.state == "ready":
                 row.state, row.cancelled_at = "cancelled", now
-        fresh = [t for spiff_id, t in ready.items() if spiff_id not in open_rows]
-        if not fresh:
-            return
-        counts = store.step_counts(s, case.id)
-        for spiff_task in fresh:
+        for spiff_id, spiff_task in ready.items():
+            if spiff_id in open_rows:
+                continue
             spec = spiff_task.task_spec
             step = loaded.info.steps.get(spec.bpmn_id)
-            counts[spec.bpmn_id] = counts.get(spec.bpmn_id, 0) + 1
             s.add(TaskRecord(
-                case_id=case.id, spiff_task_id=str(spiff_task.id), step_id=spec.bpmn_id,
-                name=" ".join((spec.bpmn_name or spec.bpmn_id).split()), lane=spec.lane, state="ready",
-                iteration=counts[spec.bpmn_id], ready_at=now,
+                case_id=case.id, spiff_task_id=spiff_id, step_id=spec.bpmn_id,
+                name=" ".join((spec.bpmn_name or spec.bpmn_id).split()), lane=spec.lane,
+                state="ready", ready_at=now,
                 budget_seconds=step.budget_seconds if step else None,
                 pauses_clock=bool(step and step.pauses_clock)))
 
@@ -427,6 +428,15 @@ def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
                 continue  # cycles and other forms we cannot place stay with the worker's poll
             due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
     return min(due) if due else None
+
+
+def _deadline_may_move(s: Session, case: Case) -> bool:
+    """The stored deadline changes only when the clock starts or an applicant-side step opens or ends."""
+    if case.clock_started_at is None:
+        return False
+    if case.deadline_at is None:
+        return True
+    return any(isinstance(obj, TaskRecord) and obj.pauses_clock for obj in (*s.new, *s.dirty))
 
 
 def _check_case_data(data: Mapping | None) -> dict:

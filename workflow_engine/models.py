@@ -109,7 +109,6 @@ class TaskRecord(Base):
     name: Mapped[str] = mapped_column(String(500))
     lane: Mapped[str | None] = mapped_column(String(200))
     state: Mapped[str] = mapped_column(String(20), default="ready")
-    iteration: Mapped[int] = mapped_column(Integer, default=1)
     ready_at: Mapped[datetime]
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(100))

@@ -91,6 +91,19 @@ def task_by_id(session: Session, task_id: int) -> TaskRecord:
     return task
 
 
+def task_with_open_tasks(session: Session, task_id: int) -> tuple[TaskRecord, list[TaskRecord]]:
+    """A task, its case and the case's open tasks in one query: every task operation needs them."""
+    case_of_task = select(TaskRecord.case_id).where(TaskRecord.id == task_id).scalar_subquery()
+    rows = session.execute(
+        select(TaskRecord, Case).join(Case, Case.id == TaskRecord.case_id)
+        .where(TaskRecord.case_id == case_of_task)
+        .where((TaskRecord.state == "ready") | (TaskRecord.id == task_id))).all()
+    task = next((row[0] for row in rows if row[0].id == task_id), None)
+    if task is None:
+        raise NotFound(f"task {task_id} does not exist")
+    return task, [row[0] for row in rows if row[0].state == "ready"]
+
+
 def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
     return list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case_id)
                                 .order_by(TaskRecord.ready_at, TaskRecord.id)))
@@ -99,13 +112,6 @@ def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
 def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
     return list(session.scalars(select(TaskRecord).where(
         TaskRecord.case_id == case_id, TaskRecord.state == "ready")))
-
-
-def step_counts(session: Session, case_id: int) -> dict[str, int]:
-    """How many times each step has become ready in a case (for iteration numbers)."""
-    rows = session.execute(select(TaskRecord.step_id, func.count()).where(TaskRecord.case_id == case_id)
-                           .group_by(TaskRecord.step_id))
-    return dict(rows.all())
 
 
 def list_tasks(session: Session, *, case_id: int | None = None, lanes: list[str] | None = None,

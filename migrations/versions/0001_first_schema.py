@@ -111,7 +111,6 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=500), nullable=False),
     sa.Column('lane', sa.String(length=200), nullable=True),
     sa.Column('state', sa.String(length=20), nullable=False),
-    sa.Column('iteration', sa.Integer(), nullable=False),
     sa.Column('ready_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('claimed_by', sa.String(length=100), nullable=True),
