@@ -74,7 +74,7 @@ def test_call_activity_runs_the_called_process(office, deploy):
 def test_boundary_timer_fires_on_the_engine_clock(office, deploy, clock):
     deploy("boundary_timer.bpmn")
     case_id = office.start_case("boundary_timer")
-    waiting = ready(office, case_id)["tunggu_rekomendasi"]
+    assert ready(office, case_id)["tunggu_rekomendasi"]["lane"] == "Back Office"
     with office.db.read() as s:
         from workflow_engine.models import Case
         due = s.get(Case, case_id).next_timer_at

@@ -1,7 +1,6 @@
 """The Alur engine: deploys SOP versions and moves cases through them, one transaction per operation."""
 from __future__ import annotations
 
-import keyword
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -16,22 +15,20 @@ from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
-from . import store
+from . import people, store
 from .bpmn_loader import LoadedProcess, load_bpmn
 from .calendars import calendar_for
 from .case_view import CaseViewer
 from .clock import Clock
 from .db import Database
-from .errors import AlurError, Conflict, Forbidden, FormError, InvalidState, ScriptError
-from .forms import validate_form
-from .models import Case, LocalHoliday, ProcessVersion, TaskRecord, User
+from .errors import AlurError, Conflict, Forbidden, InvalidState, ScriptError
+from .forms import check_start_data, validate_form
+from .models import Case, ProcessVersion, TaskRecord, User
 from .runtime import SpecCache, StateCodec, guard_depth, running_on
+from .task_rows import deadline_may_move, next_timer, sync_task_rows
 from .sandbox import script_engine
 from .settings import Settings
 from .sop_info import SopInfo
-
-ROLES = ("admin", "analyst", "manager", "staff")
-
 
 @dataclass(frozen=True)
 class DeployResult:
@@ -155,7 +152,7 @@ class Engine:
     def start_case(self, key: str, *, version: int | None = None, data: Mapping | None = None,
                    actor: str | None = None) -> int:
         """Register a new case on a version (the latest published one by default); returns its id."""
-        data = _check_case_data(data)
+        data = check_start_data(data)
         now = self.now()
         with self._operation() as s:
             vid = store.version_id(s, key, version)
@@ -249,13 +246,13 @@ class Engine:
         """Fire the due timers of one case; returns whether anything moved."""
         with self._operation() as s:
             loaded = self._open(s, case_id)
-            before = loaded.case.next_timer_at
+            before = loaded.case.state_json
             now = self.now()
-            with running_on(self.clock):
-                loaded.workflow.refresh_timers()
+            loaded.workflow.refresh_timers()
             self._advance(loaded.workflow)
-            store.audit(s, now, "case.timers_fired", case_id=case_id,
-                        due=before.isoformat() if before else None)
+            if self.codec.dump_state(loaded.workflow) == before:
+                return False
+            store.audit(s, now, "case.timers_fired", case_id=case_id)
             self._save(s, loaded, now)
             return True
 
@@ -271,36 +268,18 @@ class Engine:
                 continue  # another process moved this case first; it will be looked at again
         return fired
 
-    # --- users --------------------------------------------------------------------------------
+    # --- people and holidays -----------------------------------------------------------------
     def add_user(self, username: str, *, role: str, password_hash: str, lanes=(),
                  full_name: str | None = None, actor: str | None = None) -> None:
-        username = (username or "").strip()
-        if not username or len(username) > 100 or any(c.isspace() for c in username):
-            raise InvalidState("a username must be 1-100 characters without spaces")
-        if role not in ROLES:
-            raise InvalidState(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
-        lanes = sorted({lane.strip() for lane in lanes if lane and lane.strip()})
-        now = self.now()
-        try:
-            with self.db.write() as s:
-                s.add(User(username=username, role=role, password_hash=password_hash, lanes=lanes,
-                           full_name=full_name, active=True, created_at=now))
-                s.flush()
-                store.audit(s, now, "user.added", actor=actor, username=username, role=role,
-                            lanes=lanes)
-        except IntegrityError as exc:
-            raise Conflict(f"a user named '{username}' already exists") from exc
+        """Add a person with a role and the lanes whose tasks they do."""
+        with self.db.write() as s:
+            people.add_user(s, self.now(), username, role=role, password_hash=password_hash,
+                            lanes=lanes, full_name=full_name, actor=actor)
 
     def add_holiday(self, day, name: str, *, actor: str | None = None) -> None:
         """Record a local holiday that the working-hours calendar skips."""
-        name = (name or "").strip()
-        if not name:
-            raise InvalidState("a holiday needs a name")
         with self.db.write() as s:
-            if s.get(LocalHoliday, day) is not None:
-                raise Conflict(f"{day.isoformat()} is already a local holiday")
-            s.add(LocalHoliday(day=day, name=name))
-            store.audit(s, self.now(), "holiday.added", actor=actor, day=day.isoformat(), name=name)
+            people.add_holiday(s, self.now(), day, name, actor=actor)
 
     def holidays(self) -> list[dict]:
         with self.db.read() as s:
@@ -381,72 +360,16 @@ class Engine:
         case, workflow, info = loaded.case, loaded.workflow, loaded.info
         # One UPDATE of the case row per operation: its revision moves by exactly one.
         with s.no_autoflush:
-            self._sync_tasks(s, loaded, now)
+            rows = loaded.open_rows if loaded.open_rows is not None else store.open_tasks_of_case(s, case.id)
+            sync_task_rows(s, case, workflow, info, rows, now)
             if case.status == "running" and workflow.is_completed():
                 case.status = "completed"
                 store.audit(s, now, "case.completed", case_id=case.id)
             if case.status != "running" and case.closed_at is None:
                 case.closed_at = now
             case.state_json = self.codec.dump_state(workflow)
-            case.next_timer_at = _next_timer(workflow) if case.status == "running" else None
-            if _deadline_may_move(s, case):
+            case.next_timer_at = next_timer(workflow) if case.status == "running" else None
+            if deadline_may_move(s, case):
                 case.deadline_at = self.viewer.deadline_for(s, case, info, now)
         # Flushing here runs the revision-checked UPDATE before the commit.
         s.flush()
-
-    def _sync_tasks(self, s: Session, loaded: _Loaded, now: datetime) -> None:
-        """Make the task rows agree with the workflow: new ready tasks in, vanished ones cancelled."""
-        case = loaded.case
-        ready = {str(t.id): t for t in loaded.workflow.get_tasks(state=TaskState.READY, manual=True)}
-        rows = loaded.open_rows if loaded.open_rows is not None else store.open_tasks_of_case(s, case.id)
-        open_rows = {row.spiff_task_id: row for row in rows}
-        for spiff_id, row in open_rows.items():
-            # The row completed in this operation is still 'ready' in the database, not in memory.
-            if spiff_id not in ready and row.state == "ready":
-                row.state, row.cancelled_at = "cancelled", now
-        for spiff_id, spiff_task in ready.items():
-            if spiff_id in open_rows:
-                continue
-            spec = spiff_task.task_spec
-            step = loaded.info.steps.get(spec.bpmn_id)
-            s.add(TaskRecord(
-                case_id=case.id, spiff_task_id=spiff_id, step_id=spec.bpmn_id,
-                name=" ".join((spec.bpmn_name or spec.bpmn_id).split()), lane=spec.lane,
-                state="ready", ready_at=now,
-                budget_seconds=step.budget_seconds if step else None,
-                pauses_clock=bool(step and step.pauses_clock)))
-
-
-def _next_timer(workflow: BpmnWorkflow) -> datetime | None:
-    """The earliest due time of a waiting timer, read from SpiffWorkflow's pending events."""
-    due = []
-    for event in workflow.waiting_events():
-        if event.event_type.endswith("TimerEventDefinition") and event.value:
-            try:
-                moment = datetime.fromisoformat(str(event.value))
-            except ValueError:
-                continue  # cycles and other forms we cannot place stay with the worker's poll
-            due.append(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
-    return min(due) if due else None
-
-
-def _deadline_may_move(s: Session, case: Case) -> bool:
-    """The stored deadline changes only when the clock starts or an applicant-side step opens or ends."""
-    if case.clock_started_at is None:
-        return False
-    if case.deadline_at is None:
-        return True
-    return any(isinstance(obj, TaskRecord) and obj.pauses_clock for obj in (*s.new, *s.dirty))
-
-
-def _check_case_data(data: Mapping | None) -> dict:
-    """Start data becomes engine variables: names must be identifiers, values JSON."""
-    if data is None:
-        return {}
-    if not isinstance(data, Mapping):
-        raise FormError({"data": "must be a JSON object"})
-    bad = {k: "not a valid field name" for k in data
-           if not isinstance(k, str) or not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_")}
-    if bad:
-        raise FormError(bad)
-    return dict(data)

@@ -1,6 +1,8 @@
 """Check and type the data a person submits for a step's form."""
 from __future__ import annotations
 
+import keyword
+
 import math
 import re
 from datetime import date, datetime
@@ -231,3 +233,16 @@ def _to_date(raw: Any) -> str:
     except ValueError:  # e.g. 2024-02-30
         pass
     raise _Invalid("date")
+
+
+def check_start_data(data: Mapping | None) -> dict:
+    """Start data becomes engine variables: names must be identifiers, values JSON."""
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise FormError({"data": "must be a JSON object"})
+    bad = {k: "not a valid field name" for k in data
+           if not isinstance(k, str) or not k.isidentifier() or keyword.iskeyword(k) or k.startswith("_")}
+    if bad:
+        raise FormError(bad)
+    return dict(data)

@@ -1,0 +1,44 @@
+"""People and the office calendar's local holidays, kept in the database."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from . import store
+from .errors import Conflict, InvalidState
+from .models import LocalHoliday, User
+
+ROLES = ("admin", "analyst", "manager", "staff")
+
+
+def add_user(s: Session, now: datetime, username: str, *, role: str, password_hash: str,
+             lanes=(), full_name: str | None = None, actor: str | None = None) -> User:
+    """Add a person with a role and lane memberships; names are unique."""
+    username = (username or "").strip()
+    if not username or len(username) > 100 or any(c.isspace() for c in username):
+        raise InvalidState("a username must be 1-100 characters without spaces")
+    if role not in ROLES:
+        raise InvalidState(f"unknown role '{role}'; choose one of {', '.join(ROLES)}")
+    lanes = sorted({lane.strip() for lane in lanes if lane and lane.strip()})
+    user = User(username=username, role=role, password_hash=password_hash, lanes=lanes,
+                full_name=full_name, active=True, created_at=now)
+    s.add(user)
+    try:
+        s.flush()
+    except IntegrityError as exc:
+        raise Conflict(f"a user named '{username}' already exists") from exc
+    store.audit(s, now, "user.added", actor=actor, username=username, role=role, lanes=lanes)
+    return user
+
+
+def add_holiday(s: Session, now: datetime, day: date, name: str, *, actor: str | None = None) -> None:
+    """Record a local holiday that the working-hours calendar skips."""
+    name = (name or "").strip()
+    if not name:
+        raise InvalidState("a holiday needs a name")
+    if s.get(LocalHoliday, day) is not None:
+        raise Conflict(f"{day.isoformat()} is already a local holiday")
+    s.add(LocalHoliday(day=day, name=name))
+    store.audit(s, now, "holiday.added", actor=actor, day=day.isoformat(), name=name)
