@@ -1,0 +1,5 @@
+"""`python -m web` runs the `alur` command."""
+from .cli import main
+
+if __name__ == "__main__":
+    main(prog_name="alur")
