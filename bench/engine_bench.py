@@ -9,7 +9,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
