@@ -430,19 +430,33 @@ def serve(ctx: Context, host, port, threads):
 
 
 @main.command("demo")
+@click.option("--db", "db_path", type=click.Path(dir_okay=False), default=None,
+              help="SQLite file for the demo (default: demo.sqlite in ALUR_HOME); it is made afresh.")
+@click.option("--seed", default=2026, show_default=True, type=int, help="Makes the history repeatable.")
+@click.option("--days", default=90, show_default=True, type=click.IntRange(1, 3650))
+@click.option("--cases", "case_count", default=1000, show_default=True, type=click.IntRange(0, 1_000_000))
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=int)
-@click.option("--no-serve", is_flag=True, help="Set up the demo data and exit.")
-@pass_ctx
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Stop after making the demo data.")
 @friendly
-def demo(ctx: Context, host, port, no_serve):
-    """Set up a demo office (SOPs, users, cases) on the embedded database and serve it."""
-    from .demo import seed
+def demo(db_path, seed, days, case_count, host, port, no_serve):
+    """Make a demo office (SOP library, one user per role and lane, a history of cases) and serve it."""
+    from workflow_engine import Settings
+    from workflow_engine.settings import default_database_url
 
-    for line in seed(ctx.engine):
-        click.echo(line)
+    from .demo import make_demo
+
+    path = Path(db_path) if db_path else Path(default_database_url().removeprefix("sqlite:///")).with_name(
+        "demo.sqlite")
+    settings = Settings.from_env(database_url=f"sqlite:///{path.resolve()}")
+    engine = make_demo(settings, path, seed=seed, days=days, cases=case_count, echo=click.echo)
     if not no_serve:
-        ctx.invoke(serve, host=host, port=port)
+        from waitress import serve as waitress_serve
+
+        from .app import create_app
+
+        click.echo(f"Alur demo on http://{host}:{port}/ (database {path})")
+        waitress_serve(create_app(settings, engine), host=host, port=port, threads=8)
 
 
 if __name__ == "__main__":
