@@ -54,13 +54,19 @@ class CaseViewer:
             case = store.case_by_reference(s, case_ref)
             return self._case_dict(s, case, store.tasks_of_case(s, case.id), as_of, with_tasks)
 
-    def cases(self, *, process: str | None = None, status: str | None = None, limit: int = 100,
-              as_of: datetime | None = None) -> list[dict]:
+    def cases(self, *, sla_state: str | None = None, limit: int = 100, as_of: datetime | None = None,
+              **filters) -> list[dict]:
+        """Cases as dicts without tasks; filters as store.list_cases, plus the SLA state as of now."""
         as_of = as_of or self.engine.now()
         with self.engine.db.read() as s:
-            rows = store.list_cases(s, process=process, status=status, limit=limit)
+            # The SLA state is computed, not stored: read more rows when filtering on it.
+            rows = store.list_cases(s, limit=limit * 5 if sla_state else limit, **filters)
             tasks = store.tasks_for_cases(s, [c.id for c in rows])
-            return [self._case_dict(s, c, tasks[c.id], as_of, False) for c in rows]
+            views = [self._case_dict(s, c, tasks[c.id], as_of, False) for c in rows
+                     if c.started_at <= as_of]
+        if sla_state:
+            views = [v for v in views if v["sla_state"] == sla_state]
+        return views[:limit]
 
     def _case_dict(self, s: Session, case: Case, tasks: list[TaskRecord], as_of: datetime,
                    with_tasks: bool) -> dict:
@@ -97,9 +103,14 @@ class CaseViewer:
             },
             "as_of": self.iso(as_of),
             "revision": case.revision,
+            "practice": case.practice,
             "data": case.data,
         }
         if with_tasks:
+            view["comments"] = [
+                {"at": self.iso(e.at), "by": e.actor, "text": (e.detail or {}).get("text", "")}
+                for e in store.audit_of_case(s, case.id)
+                if e.action == "case.commented" and e.at <= as_of]
             seen: dict[str, int] = {}
             view["tasks"] = []
             for t in tasks:

@@ -150,8 +150,12 @@ class Engine:
 
     # --- cases --------------------------------------------------------------------------------
     def start_case(self, key: str, *, version: int | None = None, data: Mapping | None = None,
-                   actor: str | None = None) -> int:
-        """Register a new case on a version (the latest published one by default); returns its id."""
+                   actor: str | None = None, practice: bool = False) -> int:
+        """Register a new case on a version (the latest published one by default); returns its id.
+
+        A practice case (latihan) runs the same SOP for learning; it gets its own numbers
+        (LAT-REK-2026-000001) and is never counted in reports.
+        """
         data = check_start_data(data)
         now = self.now()
         with self._operation() as s:
@@ -165,15 +169,18 @@ class Engine:
                 task.data.update(data)
             self._advance(workflow)
             year = now.astimezone(self.zone).year
-            number = store.take_registration_number(s, info.registration_prefix, year)
-            case = Case(registration_number=f"{info.registration_prefix}-{year}-{number:06d}",
+            prefix = f"LAT-{info.registration_prefix}" if practice else info.registration_prefix
+            number = store.take_registration_number(s, prefix, year)
+            case = Case(registration_number=f"{prefix}-{year}-{number:06d}",
                         process_version_id=vid, process_key=key, status="running",
                         state_json="", data=dict(data), started_at=now, started_by=actor,
+                        practice=practice,
                         clock_started_at=None if info.clock_starts_after else now)
             s.add(case)
             s.flush()
             store.audit(s, now, "case.started", actor=actor, case_id=case.id,
-                        registration_number=case.registration_number, version_id=vid)
+                        registration_number=case.registration_number, version_id=vid,
+                        practice=practice)
             self._save(s, _Loaded(case, info, workflow), now)
             return case.id
 
@@ -268,6 +275,26 @@ class Engine:
                 continue  # another process moved this case first; it will be looked at again
         return fired
 
+    def comment(self, case_ref, *, user: str, text: str) -> None:
+        """Add a comment to a case's timeline."""
+        text = (text or "").strip()
+        if not text:
+            raise FormError({"comment": "wajib diisi"})
+        if len(text) > 2000:
+            raise FormError({"comment": "maksimal 2000 karakter"})
+        with self.db.write() as s:
+            case = store.case_by_reference(s, case_ref)
+            store.audit(s, self.now(), "case.commented", actor=user, case_id=case.id, text=text)
+
+    def may_see_case(self, username: str, case_ref) -> bool:
+        """Staff see the cases that pass through their lanes or that they registered; others see all."""
+        with self.db.read() as s:
+            person = store.user_by_name(s, username)
+            case = store.case_by_reference(s, case_ref)
+            if person.role != "staff":
+                return True
+            return case.started_by == username or store.case_touches_lanes(s, case.id, person.lanes)
+
     # --- people and holidays -----------------------------------------------------------------
     def add_user(self, username: str, *, role: str, password_hash: str, lanes=(),
                  full_name: str | None = None, actor: str | None = None) -> None:
@@ -280,6 +307,20 @@ class Engine:
         """Record a local holiday that the working-hours calendar skips."""
         with self.db.write() as s:
             people.add_holiday(s, self.now(), day, name, actor=actor)
+
+    def user(self, username: str) -> dict:
+        """A person's record, password hash included (for signing in)."""
+        with self.db.read() as s:
+            return people.user_dict(store.user_by_name(s, username), with_hash=True)
+
+    def users(self) -> list[dict]:
+        with self.db.read() as s:
+            return [people.user_dict(u) for u in store.list_users(s)]
+
+    def update_user(self, username: str, *, actor: str | None = None, **changes) -> None:
+        """Change a person's role, lanes, name, language, password hash or active flag."""
+        with self.db.write() as s:
+            people.update_user(s, self.now(), store.user_by_name(s, username), actor=actor, **changes)
 
     def holidays(self) -> list[dict]:
         with self.db.read() as s:

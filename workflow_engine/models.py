@@ -78,6 +78,8 @@ class Case(Base):
     data: Mapped[dict] = mapped_column(default=dict)
     started_at: Mapped[datetime]
     started_by: Mapped[str | None] = mapped_column(String(100))
+    # A practice case (latihan) for learning an SOP: shown as such, never counted in reports.
+    practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     clock_started_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
     closed_by: Mapped[str | None] = mapped_column(String(100))
@@ -145,6 +147,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))
     lanes: Mapped[list] = mapped_column(default=list)
+    language: Mapped[str | None] = mapped_column(String(10))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

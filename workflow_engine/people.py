@@ -42,3 +42,34 @@ def add_holiday(s: Session, now: datetime, day: date, name: str, *, actor: str |
         raise Conflict(f"{day.isoformat()} is already a local holiday")
     s.add(LocalHoliday(day=day, name=name))
     store.audit(s, now, "holiday.added", actor=actor, day=day.isoformat(), name=name)
+
+
+LANGUAGES = ("id", "en")
+EDITABLE = ("role", "lanes", "full_name", "language", "password_hash", "active")
+
+
+def user_dict(user: User, *, with_hash: bool = False) -> dict:
+    data = {"username": user.username, "full_name": user.full_name, "role": user.role,
+            "lanes": list(user.lanes or []), "language": user.language, "active": user.active}
+    if with_hash:
+        data["password_hash"] = user.password_hash
+    return data
+
+
+def update_user(s: Session, now: datetime, user: User, *, actor: str | None = None, **changes) -> None:
+    """Apply checked changes to a user and record them (never the password hash itself)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise InvalidState(f"cannot change {', '.join(sorted(unknown))} of a user")
+    if "role" in changes and changes["role"] not in ROLES:
+        raise InvalidState(f"unknown role '{changes['role']}'; choose one of {', '.join(ROLES)}")
+    if changes.get("language") not in (None, *LANGUAGES):
+        raise InvalidState(f"unknown language '{changes['language']}'; choose id or en")
+    if "lanes" in changes:
+        changes["lanes"] = sorted({lane.strip() for lane in changes["lanes"] if lane and lane.strip()})
+    for name, value in changes.items():
+        setattr(user, name, value)
+    recorded = {k: v for k, v in changes.items() if k != "password_hash"}
+    if "password_hash" in changes:
+        recorded["password"] = "reset"
+    store.audit(s, now, "user.changed", actor=actor, username=user.username, **recorded)

@@ -129,13 +129,35 @@ def list_tasks(session: Session, *, case_id: int | None = None, lanes: list[str]
 
 
 def list_cases(session: Session, *, process: str | None = None, status: str | None = None,
-               limit: int = 100) -> list[Case]:
+               search: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               visible_to: tuple[str, list[str]] | None = None, practice: bool | None = None,
+               limit: int = 100, offset: int = 0) -> list[Case]:
+    """Cases, newest first; `visible_to` (username, lanes) keeps a staff member's own cases."""
     query = select(Case)
     if process is not None:
         query = query.where(Case.process_key == process)
     if status is not None:
         query = query.where(Case.status == status)
-    return list(session.scalars(query.order_by(Case.started_at.desc(), Case.id.desc()).limit(limit)))
+    if search:
+        query = query.where(Case.registration_number.contains(search.strip().upper(), autoescape=True))
+    if since is not None:
+        query = query.where(Case.started_at >= since)
+    if until is not None:
+        query = query.where(Case.started_at < until)
+    if practice is not None:
+        query = query.where(Case.practice == practice)
+    if visible_to is not None:
+        username, lanes = visible_to
+        in_lanes = select(TaskRecord.id).where(TaskRecord.case_id == Case.id,
+                                               TaskRecord.lane.in_(lanes or [])).exists()
+        query = query.where((Case.started_by == username) | in_lanes)
+    query = query.order_by(Case.started_at.desc(), Case.id.desc()).limit(limit).offset(offset)
+    return list(session.scalars(query))
+
+
+def case_touches_lanes(session: Session, case_id: int, lanes: list[str]) -> bool:
+    return session.scalar(select(func.count()).select_from(TaskRecord).where(
+        TaskRecord.case_id == case_id, TaskRecord.lane.in_(lanes or []))) > 0
 
 
 def tasks_for_cases(session: Session, case_ids: list[int]) -> dict[int, list[TaskRecord]]:
