@@ -136,3 +136,36 @@ def deploy(engine):
         path = FIXTURES / name if (FIXTURES / name).exists() else PROCESSES / name
         return engine.deploy(path.read_bytes(), path.name, author="test").key
     return _deploy
+
+
+@pytest.fixture
+def web(engine):
+    """A Flask test client on the engine, with CSRF on as in production, and the demo office's people."""
+    from werkzeug.security import generate_password_hash
+
+    from web.app import create_app
+
+    hashed = generate_password_hash("rahasia")
+    for name, role, lanes in [("admin", "admin", []), ("analis", "analyst", []), ("pimpinan", "manager", []),
+                              ("fo", "staff", ["Front Office"]), ("bo", "staff", ["Back Office"]),
+                              ("teknis", "staff", ["Tim Teknis"]), ("kabid", "staff", ["Kepala Bidang"]),
+                              ("kadin", "staff", ["Kepala Dinas"]), ("pemohon", "staff", ["Pemohon"])]:
+        engine.add_user(name, role=role, lanes=lanes, password_hash=hashed)
+    app = create_app(engine.settings, engine, config={"TESTING": True})
+    return app
+
+
+def csrf_of(html: str) -> str:
+    import re
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)
+
+
+def sign_in(app, username: str, password: str = "rahasia"):
+    """A test client signed in as `username` through the real login form."""
+    client = app.test_client()
+    token = csrf_of(client.get("/login").get_data(as_text=True))
+    response = client.post("/login", data={"username": username, "password": password, "csrf_token": token})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return client

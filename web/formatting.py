@@ -1,0 +1,60 @@
+"""Template filters: office-zone times, durations, SLA states, safe Markdown."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from markdown_it import MarkdownIt
+from markupsafe import Markup
+
+# Markdown without raw HTML: instructions written in an SOP can never inject markup.
+_markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+SLA_ICONS = {"on_track": "●", "at_risk": "▲", "breached": "■", "met": "✔", "missed": "✖"}
+
+
+def sla_label(state: str | None) -> str:
+    return {
+        "on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached"),
+        "met": _("Met"), "missed": _("Missed"),
+    }.get(state or "", _("No deadline"))
+
+
+def duration(seconds) -> str:
+    """A short human duration: 2 d 3 h, 4 h 5 m, 12 m."""
+    if seconds is None:
+        return "–"
+    seconds = int(seconds)
+    sign = "-" if seconds < 0 else ""
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    if days:
+        text = _("%(d)s d %(h)s h", d=days, h=hours)
+    elif hours:
+        text = _("%(h)s h %(m)s m", h=hours, m=minutes)
+    else:
+        text = _("%(m)s m", m=minutes)
+    return sign + text
+
+
+def register_filters(app, settings) -> None:
+    zone = ZoneInfo(settings.timezone)
+    zone_label = {"Asia/Jayapura": "WIT", "Asia/Makassar": "WITA", "Asia/Jakarta": "WIB"}.get(
+        settings.timezone, settings.timezone)
+
+    def localtime(value, with_zone: bool = True) -> str:
+        if not value:
+            return "–"
+        moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+        text = moment.astimezone(zone).strftime("%d-%m-%Y %H:%M")
+        return f"{text} {zone_label}" if with_zone else text
+
+    app.jinja_env.filters.update(
+        localtime=localtime, duration=duration, sla_label=sla_label,
+        sla_icon=lambda s: SLA_ICONS.get(s or "", "○"),
+        markdown=lambda text: Markup(_markdown.render(text or "")),
+    )
+    app.jinja_env.globals.update(zone_label=zone_label)
