@@ -11,11 +11,11 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from cli_run import ok, ok_json
 
 ROOT = Path(__file__).resolve().parent.parent
 BPMN = ROOT / "tests" / "fixtures" / "bpmn" / "twenty_steps.bpmn"
@@ -28,22 +28,6 @@ CLAIM_FIRST = {"t03", "t09"}  # claimed before completing; the others are claime
 
 
 # --- helpers -----------------------------------------------------------------------------------
-def run_alur(args, env: dict) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "web.cli", *map(str, args)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL, check=False)
-
-
-def ok(args, env: dict) -> subprocess.CompletedProcess:
-    done = run_alur(args, env)
-    assert done.returncode == 0, f"alur {' '.join(map(str, args))} failed:\n{done.stderr}"
-    assert "Traceback" not in done.stderr
-    return done
-
-
-def ok_json(args, env: dict):
-    return json.loads(ok([*args, "--json"], env).stdout)
-
-
 def at(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
