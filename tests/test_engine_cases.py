@@ -216,3 +216,20 @@ def test_list_cases_filters(staff, deploy):
     assert [c["id"] for c in staff.cases(status="cancelled")] == [a]
     assert "tasks" not in staff.cases()[0]
     assert len(staff.cases(limit=1)) == 1
+
+
+def test_practice_case_lets_its_learner_do_every_lane(staff, deploy):
+    deploy("linear3.bpmn")
+    case_id = staff.start_case("linear3", actor="fo", practice=True)
+    view = staff.case(case_id)
+    assert view["practice"] and view["registration_number"].startswith("LAT-LIN-2026-")
+    staff.complete(ready(staff, case_id)["isi_formulir"]["id"], user="fo", data=LINEAR_FORM)
+    back_office = ready(staff, case_id)["verifikasi"]
+    assert staff.task(back_office["id"], username="fo")["may_act"]
+    assert [t["step_id"] for t in staff.tasks(lanes=["Front Office"], practice_of="fo")] == ["verifikasi"]
+    staff.complete(back_office["id"], user="fo")  # the learner does the Back Office step too
+    # ...but nobody else outside the lane may act on someone's practice case
+    with pytest.raises(Forbidden):
+        staff.complete(ready(staff, case_id)["terbitkan"]["id"], user="kabid")
+    real = staff.start_case("linear3", actor="fo")
+    assert not staff.case(real)["practice"] and staff.case(real)["registration_number"] == "LIN-2026-000001"

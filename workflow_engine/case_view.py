@@ -148,17 +148,20 @@ class CaseViewer:
         }
 
     # --- tasks and SOPs -----------------------------------------------------------------------
-    def tasks(self, *, case_id: int | None = None, lanes: list[str] | None = None,
-              state: str | None = "ready", limit: int = 200) -> list[dict]:
+    def tasks(self, *, limit: int = 200, **filters) -> list[dict]:
+        """Tasks as dicts with their case's number and deadline; filters as store.list_tasks."""
         now = self.engine.now()
         with self.engine.db.read() as s:
-            rows = store.list_tasks(s, case_id=case_id, lanes=lanes, state=state, limit=limit)
+            rows = store.list_tasks(s, limit=limit, **filters)
+            calendars: dict[str, object] = {}
             out = []
             for task, case in rows:
                 info = self.engine.version(case.process_version_id, s).info
-                item = self._task_dict(task, info, self.engine.calendar(info.calendar, s), now)
+                if info.calendar not in calendars:
+                    calendars[info.calendar] = self.engine.calendar(info.calendar, s)
+                item = self._task_dict(task, info, calendars[info.calendar], now)
                 item.update(registration_number=case.registration_number, process=case.process_key,
-                            case_deadline=self.iso(case.deadline_at))
+                            case_deadline=self.iso(case.deadline_at), practice=case.practice)
                 out.append(item)
             return out
 

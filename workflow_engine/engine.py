@@ -21,7 +21,7 @@ from .calendars import calendar_for
 from .case_view import CaseViewer
 from .clock import Clock
 from .db import Database
-from .errors import AlurError, Conflict, Forbidden, InvalidState, ScriptError
+from .errors import AlurError, Conflict, Forbidden, FormError, InvalidState, ScriptError
 from .forms import check_start_data, validate_form
 from .models import Case, ProcessVersion, TaskRecord, User
 from .runtime import SpecCache, StateCodec, guard_depth, running_on
@@ -342,6 +342,12 @@ class Engine:
     def cases(self, **filters) -> list[dict]:
         return self.viewer.cases(**filters)
 
+    def version_xml(self, case_ref) -> str:
+        """The BPMN XML of the SOP version a case runs on (for the case page's diagram)."""
+        with self.db.read() as s:
+            case = store.case_by_reference(s, case_ref)
+            return s.get(ProcessVersion, case.process_version_id).bpmn_xml
+
     def tasks(self, **filters) -> list[dict]:
         return self.viewer.tasks(**filters)
 
@@ -365,7 +371,7 @@ class Engine:
         person = store.user_by_name(s, username)
         if not person.active:
             raise Forbidden(f"user '{username}' is deactivated")
-        if person.role != "admin" and task.lane not in (person.lanes or []):
+        if not people.may_act(person, task, s.get(Case, task.case_id)):
             raise Forbidden(f"user '{username}' is not in lane '{task.lane}' of task {task_id}")
         if task.state == "completed":
             raise Conflict(f"task {task_id} was already completed by {task.completed_by} at "
@@ -373,6 +379,21 @@ class Engine:
         if task.state != "ready":
             raise InvalidState(f"task {task_id} is {task.state}, not ready")
         return task, person, open_rows
+
+    def task(self, task_id: int, *, username: str | None = None) -> dict:
+        """A task's few facts, and whether `username` may see it and act on it."""
+        with self.db.read() as s:
+            task = store.task_by_id(s, task_id)
+            case = s.get(Case, task.case_id)
+            facts = {"id": task.id, "case_id": task.case_id, "step_id": task.step_id, "lane": task.lane,
+                     "state": task.state, "claimed_by": task.claimed_by,
+                     "completed_by": task.completed_by, "completed_at": self.viewer.iso(task.completed_at),
+                     "registration_number": case.registration_number, "practice": case.practice}
+            if username is not None:
+                person = store.user_by_name(s, username)
+                facts["may_act"] = person.active and people.may_act(person, task, case)
+                facts["may_see"] = facts["may_act"] or person.role != "staff"
+            return facts
 
     def _open(self, s: Session, case_id: int, open_rows: list | None = None) -> _Loaded:
         case = store.case_by_id(s, case_id)

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from . import store
 from .errors import Conflict, InvalidState
-from .models import LocalHoliday, User
+from .models import Case, LocalHoliday, TaskRecord, User
 
 ROLES = ("admin", "analyst", "manager", "staff")
 
@@ -73,3 +73,10 @@ def update_user(s: Session, now: datetime, user: User, *, actor: str | None = No
     if "password_hash" in changes:
         recorded["password"] = "reset"
     store.audit(s, now, "user.changed", actor=actor, username=user.username, **recorded)
+
+
+def may_act(person: User, task: TaskRecord, case: Case) -> bool:
+    """Admins act anywhere, staff in their lanes, and anyone in every lane of their own practice case."""
+    if person.role == "admin" or task.lane in (person.lanes or []):
+        return True
+    return bool(case.practice and case.started_by == person.username)

@@ -115,25 +115,32 @@ def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
 
 
 def list_tasks(session: Session, *, case_id: int | None = None, lanes: list[str] | None = None,
-               state: str | None = "ready", limit: int = 200) -> list[tuple[TaskRecord, Case]]:
+               state: str | None = "ready", practice_of: str | None = None, limit: int = 200,
+               offset: int = 0) -> list[tuple[TaskRecord, Case]]:
+    """Tasks with their cases, most urgent first; `practice_of` adds that user's practice cases."""
     query = select(TaskRecord, Case).join(Case, Case.id == TaskRecord.case_id)
     if case_id is not None:
         query = query.where(TaskRecord.case_id == case_id)
     if lanes is not None:
-        query = query.where(TaskRecord.lane.in_(lanes))
+        in_lanes = TaskRecord.lane.in_(lanes)
+        if practice_of is not None:
+            in_lanes = in_lanes | (Case.practice.is_(True) & (Case.started_by == practice_of))
+        query = query.where(in_lanes)
     if state is not None:
         query = query.where(TaskRecord.state == state)
     query = query.order_by(Case.deadline_at.is_(None), Case.deadline_at, TaskRecord.ready_at,
-                           TaskRecord.id).limit(limit)
+                           TaskRecord.id).limit(limit).offset(offset)
     return [tuple(row) for row in session.execute(query)]
 
 
 def list_cases(session: Session, *, process: str | None = None, status: str | None = None,
                search: str | None = None, since: datetime | None = None, until: datetime | None = None,
                visible_to: tuple[str, list[str]] | None = None, practice: bool | None = None,
-               limit: int = 100, offset: int = 0) -> list[Case]:
+               ids: list[int] | None = None, limit: int = 100, offset: int = 0) -> list[Case]:
     """Cases, newest first; `visible_to` (username, lanes) keeps a staff member's own cases."""
     query = select(Case)
+    if ids is not None:
+        query = query.where(Case.id.in_(ids))
     if process is not None:
         query = query.where(Case.process_key == process)
     if status is not None:
