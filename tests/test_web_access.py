@@ -1,0 +1,145 @@
+"""Who may open what: every route of the app × every role, generated from the app's URL map.
+
+The expected outcome of each (endpoint, method, role) comes from EXPECTED below. A route whose
+endpoint (or method) is missing there fails the test, so every new page must say who may use it.
+POST requests are sent twice: without a CSRF token (always 400) and with one but an empty form,
+which shows whether the view lets the role in (a form error, a redirect) or refuses it (403).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from conftest import csrf_of, sign_in
+
+ROLES = ("anonymous", "staff", "analyst", "manager", "admin")
+SIGNED_IN = ROLES[1:]
+# The person who plays each role; "fo" is Front Office staff, the lane of the sample case's open task.
+PEOPLE = {"staff": "fo", "analyst": "analis", "manager": "pimpinan", "admin": "admin"}
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    check: Callable
+
+    def __call__(self, response) -> bool:
+        return self.check(response)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _to_login(r) -> bool:
+    return r.status_code == 302 and r.headers.get("Location", "").split("?")[0].endswith("/login")
+
+
+def status(code: int) -> Outcome:
+    return Outcome(str(code), lambda r: r.status_code == code)
+
+
+PAGE = status(200)
+DENIED = status(403)
+FORM_ERROR = status(422)  # let in, the empty form refused next to its fields
+LOGIN = Outcome("302 to /login", _to_login)
+REDIRECT = Outcome("302", lambda r: r.status_code == 302)
+# Let in; what happens next depends on checks inside the view (lanes, the task's state).
+INSIDE = Outcome("let in (<500, not 400/401, not sent to /login)",
+                 lambda r: r.status_code < 500 and r.status_code not in (400, 401) and not _to_login(r))
+
+
+def signed_in(outcome: Outcome, **per_role: Outcome) -> dict:
+    """Anonymous visitors go to the login page; every signed-in role gets `outcome` unless named."""
+    return {"anonymous": LOGIN, **{role: per_role.get(role, outcome) for role in SIGNED_IN}}
+
+
+def only(roles: tuple, allowed: Outcome) -> dict:
+    return signed_in(DENIED, **{role: allowed for role in roles})
+
+
+EXPECTED: dict[str, dict[str, dict]] = {
+    "index": {"GET": signed_in(REDIRECT)},
+    "healthz": {"GET": {role: PAGE for role in ROLES}},
+    "auth.login": {"GET": {"anonymous": PAGE, **{r: REDIRECT for r in SIGNED_IN}},
+                   "POST": {"anonymous": status(401), **{r: REDIRECT for r in SIGNED_IN}}},
+    "auth.logout": {"POST": signed_in(REDIRECT)},
+    # Tasks: staff and up; lane checks happen inside the views.
+    "tasks.inbox": {"GET": signed_in(PAGE)},
+    "tasks.show": {"GET": signed_in(INSIDE, staff=PAGE), "POST": signed_in(INSIDE)},
+    "tasks.claim": {"POST": signed_in(INSIDE)},
+    "tasks.release": {"POST": signed_in(INSIDE)},
+    "tasks.comment": {"POST": signed_in(INSIDE)},
+    "tasks.complete": {"POST": signed_in(INSIDE)},
+    # Cases: every signed-in person (staff see the cases of their lanes; the sample is fo's own).
+    "cases.index": {"GET": signed_in(PAGE)},
+    "cases.new": {"GET": signed_in(PAGE),
+                  # Real cases: Front Office staff and admins; the others may start practice cases only.
+                  "POST": signed_in(DENIED, staff=FORM_ERROR, admin=FORM_ERROR)},
+    "cases.show": {"GET": signed_in(PAGE)},
+    "cases.comment": {"POST": signed_in(FORM_ERROR)},
+    "cases.diagram": {"GET": signed_in(PAGE)},
+    # Administration: admins only.
+    "admin.users": {"GET": only(("admin",), PAGE), "POST": only(("admin",), FORM_ERROR)},
+    "admin.user": {"GET": only(("admin",), PAGE), "POST": only(("admin",), FORM_ERROR)},
+    "admin.password": {"POST": only(("admin",), FORM_ERROR)},
+}
+
+
+@pytest.fixture
+def world(web, engine, deploy):
+    """A case registered by the Front Office clerk, with its first task open in the Front Office."""
+    deploy("linear3.bpmn")
+    case_id = engine.start_case("linear3", actor="fo")
+    case = engine.case(case_id)
+    values = {"ref": case["registration_number"], "task_id": case["tasks"][0]["id"], "username": "bo"}
+    return web, values
+
+
+def _routes(app):
+    """(endpoint, method, rule) for every route but static files; signing out comes last."""
+    found = [(rule.endpoint, method, rule) for rule in app.url_map.iter_rules() if rule.endpoint != "static"
+             for method in sorted(rule.methods - {"HEAD", "OPTIONS"})]
+    return sorted(found, key=lambda item: (item[0] == "auth.logout", item[0], item[1]))
+
+
+def test_every_route_has_an_expected_outcome(web):
+    missing = [f"{endpoint} {method} {rule.rule}" for endpoint, method, rule in _routes(web)
+               if method not in EXPECTED.get(endpoint, {})]
+    assert missing == [], "add these routes to EXPECTED in tests/test_web_access.py"
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_route_matrix(world, role):
+    app, values = world
+    if role == "anonymous":
+        client = app.test_client()
+        token = csrf_of(client.get("/login").get_data(as_text=True))
+    else:
+        client = sign_in(app, PEOPLE[role])
+        token = csrf_of(client.get("/cases").get_data(as_text=True))
+    wrong = []
+    for endpoint, method, rule in _routes(app):
+        expected = EXPECTED.get(endpoint, {}).get(method)
+        if expected is None:
+            wrong.append(f"{endpoint} {method}: no expected outcome in EXPECTED")
+            continue
+        unknown = rule.arguments - set(values)
+        if unknown:
+            wrong.append(f"{endpoint}: no sample value for {sorted(unknown)}")
+            continue
+        with app.test_request_context():
+            url = app.url_for(endpoint, **{name: values[name] for name in rule.arguments})
+        if method == "GET":
+            response = client.get(url)
+        else:
+            without = client.post(url, data={})
+            if without.status_code != 400:
+                wrong.append(f"{method} {url} without a CSRF token: {without.status_code}, not 400")
+            response = client.post(url, data={"csrf_token": token})
+        outcome = expected[role]
+        if not outcome(response):
+            wrong.append(f"{method} {url} as {role}: {response.status_code} "
+                         f"{response.headers.get('Location', '')}, expected {outcome!r}")
+    assert wrong == []
