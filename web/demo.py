@@ -1,11 +1,12 @@
 """A demo office: the SOP library, one user per role and lane, and a history of cases to look at."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from werkzeug.security import generate_password_hash
 
-from workflow_engine import Engine, Settings, SystemClock, open_engine
+from workflow_engine import Engine, FixedClock, Settings, SystemClock, open_engine
 
 PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 
@@ -25,22 +26,20 @@ DEMO_USERS = [
 
 def make_demo(settings: Settings, path: Path, *, seed: int, days: int, cases: int, echo=print) -> Engine:
     """Make the demo database afresh and return an engine on it, running on the real clock."""
+    from .demo_history import deploy_library, generate_history, history_period
+
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = open_engine(settings, auto_upgrade=True)
-    for path_ in sorted(PROCESSES.rglob("*.bpmn")):
-        result = engine.deploy(path_.read_bytes(), path_.name, author="analis",
-                               note=f"SOP library: {path_.parent.name}/{path_.name}")
-        echo(f"SOP {result.key} v{result.version}")
+    # The history ends now; SOP versions and people date from before it (v2 from its switch-over).
+    now = datetime.now(timezone.utc)
+    engine.clock = FixedClock(history_period(now, days)[0] - timedelta(days=7))
+    deploy_library(engine, PROCESSES, now=now, days=days, echo=echo)
     hashed = generate_password_hash(DEMO_PASSWORD)
     echo(f"Logins (password '{DEMO_PASSWORD}' for all):")
     for username, role, lanes in DEMO_USERS:
         engine.add_user(username, role=role, lanes=lanes, password_hash=hashed)
         echo(f"  {username:<9} {role:<8} {', '.join(lanes)}")
-    try:
-        from .demo_history import generate_history
-    except ImportError:  # the history generator is optional while it is being written
-        return engine
-    generate_history(engine, seed=seed, days=days, cases=cases, echo=echo)
+    generate_history(engine, seed=seed, days=days, cases=cases, echo=echo, now=now, password_hash=hashed)
     engine.clock = SystemClock()
     return engine
