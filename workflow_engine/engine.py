@@ -367,8 +367,7 @@ class Engine:
 
     def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User, list]:
         """The task if this user may act on it now, with the case's open tasks."""
-        task, open_rows = store.task_with_open_tasks(s, task_id)
-        person = store.user_by_name(s, username)
+        task, person, open_rows = store.task_for_user(s, task_id, username)
         if not person.active:
             raise Forbidden(f"user '{username}' is deactivated")
         if not people.may_act(person, task, s.get(Case, task.case_id)):

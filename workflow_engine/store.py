@@ -91,17 +91,23 @@ def task_by_id(session: Session, task_id: int) -> TaskRecord:
     return task
 
 
-def task_with_open_tasks(session: Session, task_id: int) -> tuple[TaskRecord, list[TaskRecord]]:
-    """A task, its case and the case's open tasks in one query: every task operation needs them."""
+def task_for_user(session: Session, task_id: int,
+                  username: str) -> tuple[TaskRecord, User, list[TaskRecord]]:
+    """A task, its case, the case's open tasks and the acting user, in one round trip.
+
+    Every task operation needs all of them; the user joins on a constant condition (one row).
+    """
     case_of_task = select(TaskRecord.case_id).where(TaskRecord.id == task_id).scalar_subquery()
     rows = session.execute(
-        select(TaskRecord, Case).join(Case, Case.id == TaskRecord.case_id)
+        select(TaskRecord, Case, User).join(Case, Case.id == TaskRecord.case_id)
+        .join(User, User.username == username)
         .where(TaskRecord.case_id == case_of_task)
         .where((TaskRecord.state == "ready") | (TaskRecord.id == task_id))).all()
     task = next((row[0] for row in rows if row[0].id == task_id), None)
     if task is None:
+        user_by_name(session, username)  # says which of the two is missing
         raise NotFound(f"task {task_id} does not exist")
-    return task, [row[0] for row in rows if row[0].state == "ready"]
+    return task, rows[0][2], [row[0] for row in rows if row[0].state == "ready"]
 
 
 def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
