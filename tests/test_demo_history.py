@@ -9,9 +9,7 @@ import pytest
 from conftest import FIXTURES, PROCESSES, WIT
 from sqlalchemy import select
 
-from web import demo_history
-from web.demo import DEMO_USERS, make_demo
-from web.demo_history import deploy_library, generate_history, history_period
+from web.demo import DEMO_USERS, deploy_library, generate_history, history_period, knobs, make_demo
 from workflow_engine import Database, Engine, FixedClock, Settings
 from workflow_engine.forms import validate_form
 from workflow_engine.models import AuditEvent, Case, TaskRecord, User
@@ -149,7 +147,7 @@ def test_version_two_takes_over_after_the_switch(history):
         cases = [(c.process_key, engine.version(c.process_version_id, s).number, c.started_at)
                  for c in s.execute(select(Case.process_key, Case.process_version_id, Case.started_at))]
     assert all(version == 1 for _, version, at in cases if at < switch)
-    settled = switch + timedelta(days=demo_history.OVERLAP_DAYS)
+    settled = switch + timedelta(days=knobs.OVERLAP_DAYS)
     assert all(version == latest[key] for key, version, at in cases if at >= settled)
     assert any(version > 1 for _, version, _ in cases)
 

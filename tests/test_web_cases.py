@@ -1,10 +1,9 @@
 """Web: the case list with its filters, starting real and practice cases, the case page, its diagram."""
 import re
-from datetime import timedelta
 
 import pytest
 
-from conftest import MONDAY_MORNING, csrf_of, sign_in
+from conftest import csrf_of, sign_in
 
 LINEAR_FORM = {"nama_pemohon": "Yakobus Wenda", "jumlah_berkas": 3, "jenis_layanan": "baru",
                "pernyataan_benar": True, "tanggal_permohonan": "2026-11-30"}

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_file
 
-from conftest import FIXTURES, csrf_of, sign_in
+from conftest import csrf_of, sign_in
 from web.i18n import merged_catalog
 
 ROOT = Path(__file__).resolve().parent.parent

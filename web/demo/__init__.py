@@ -8,7 +8,13 @@ from werkzeug.security import generate_password_hash
 
 from workflow_engine import Engine, FixedClock, Settings, SystemClock, open_engine
 
-PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+from .history import generate_history
+from .library import deploy_library, history_period
+
+__all__ = ["DEMO_PASSWORD", "DEMO_USERS", "PROCESSES", "deploy_library", "generate_history", "history_period",
+           "make_demo"]
+
+PROCESSES = Path(__file__).resolve().parents[2] / "processes"
 
 DEMO_PASSWORD = "demo"
 DEMO_USERS = [
@@ -26,8 +32,6 @@ DEMO_USERS = [
 
 def make_demo(settings: Settings, path: Path, *, seed: int, days: int, cases: int, echo=print) -> Engine:
     """Make the demo database afresh and return an engine on it, running on the real clock."""
-    from .demo_history import deploy_library, generate_history, history_period
-
     for suffix in ("", "-wal", "-shm"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     engine = open_engine(settings, auto_upgrade=True)
