@@ -72,6 +72,8 @@ EXPECTED: dict[str, dict[str, dict]] = {
     "tasks.release": {"POST": signed_in(INSIDE)},
     "tasks.comment": {"POST": signed_in(INSIDE)},
     "tasks.complete": {"POST": signed_in(INSIDE)},
+    # Notifications: each person marks their own read; an empty form changes nothing and goes back.
+    "tasks.mark_read": {"POST": signed_in(REDIRECT)},
     # Cases: every signed-in person (staff see the cases of their lanes; the sample is fo's own).
     "cases.index": {"GET": signed_in(PAGE)},
     "cases.new": {"GET": signed_in(PAGE),

@@ -385,6 +385,88 @@ def timers(ctx: Context):
     click.echo(f"{ctx.engine.fire_due_timers()} case(s) moved")
 
 
+def _log_alur_to_stderr(level=None) -> None:
+    """Show the worker's log lines (logger 'alur') on stderr, once per process."""
+    import logging
+
+    logger = logging.getLogger("alur")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level or os.environ.get("ALUR_LOG_LEVEL", "INFO").upper())
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="One pass over the due work, then exit.")
+@click.option("--max-sleep", default=30.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Longest sleep in seconds between passes (it sleeps until the next due timer).")
+@click.option("--batch", default=100, show_default=True, type=click.IntRange(1, 100_000),
+              help="Most cases fired in one pass.")
+@pass_ctx
+@friendly
+def worker(ctx: Context, once, max_sleep, batch):
+    """Fire due BPMN timers and SLA escalations until SIGTERM or Ctrl-C.
+
+    Run it beside `alur serve --no-worker`, or run several against PostgreSQL: they share the work
+    through row locks (FOR UPDATE SKIP LOCKED), so nothing fires twice.
+    """
+    import signal
+    import threading
+
+    from workflow_engine.worker import Worker
+
+    _log_alur_to_stderr()
+    runner = Worker(ctx.engine, max_sleep=max_sleep, batch=batch)
+    if once:
+        click.echo(f"{runner.run_once()} case(s) moved")
+        return
+    stop = threading.Event()
+
+    def _stop(signum, _frame):
+        click.echo(f"{signal.Signals(signum).name}: stopping after the current case", err=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    runner.run_forever(stop)
+
+
+@main.command("backup")
+@click.argument("path", type=click.Path(dir_okay=True))
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+@json_option
+@pass_ctx
+@friendly
+def backup(ctx: Context, path, force, as_json):
+    """Copy the SQLite database to PATH, consistent even while Alur runs (PostgreSQL: use pg_dump)."""
+    from workflow_engine import backup as backups
+
+    info = backups.backup(ctx.settings.database_url, Path(path), force=force)
+    emit(info, as_json, f"backup written to {info['path']}: {info['cases']} case(s), "
+                        f"{info['process_versions']} SOP version(s), schema {info['revision']}")
+
+
+@main.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Replace the existing database (it is kept as a .before-restore file).")
+@json_option
+@pass_ctx
+@friendly
+def restore(ctx: Context, path, force, as_json):
+    """Put a backup made by `alur backup` in place of the SQLite database (stop Alur first)."""
+    from workflow_engine import backup as backups
+
+    info = backups.restore(ctx.settings.database_url, Path(path), force=force)
+    lines = [f"restored {info['from']} to {info['path']}: {info['cases']} case(s), schema {info['revision']}"]
+    if info["kept"]:
+        lines.append(f"the replaced database is kept as {info['kept']}")
+    if info["needs_upgrade"]:
+        lines.append(f"the backup's schema is older than this Alur's ({info['head']}): it is upgraded the "
+                     "next time Alur opens it (or run 'alur db upgrade')")
+    emit(info, as_json, "\n".join(lines))
+
+
 @main.group()
 def holidays():
     """Local holidays the working-hours calendar skips (national ones are built in)."""
@@ -416,17 +498,40 @@ def holidays_list(ctx: Context, as_json):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8080, show_default=True, type=int)
 @click.option("--threads", default=8, show_default=True, type=int)
+@click.option("--worker/--no-worker", "with_worker", default=None,
+              help="Fire timers and escalations in this process too (default: on with SQLite, off with "
+                   "PostgreSQL, where separate `alur worker` processes do it).")
 @pass_ctx
 @friendly
-def serve(ctx: Context, host, port, threads):
+def serve(ctx: Context, host, port, threads, with_worker):
     """Serve the web app with waitress."""
     from waitress import serve as waitress_serve
 
     from .app import create_app
 
     app = create_app(ctx.settings, ctx.engine)
-    click.echo(f"Alur on http://{host}:{port}/ (database: {ctx.engine.db.dialect})")
-    waitress_serve(app, host=host, port=port, threads=threads)
+    if with_worker is None:
+        with_worker = ctx.engine.db.dialect == "sqlite"
+    stop = _start_worker_thread(ctx.engine) if with_worker else None
+    click.echo(f"Alur on http://{host}:{port}/ (database: {ctx.engine.db.dialect}, "
+               f"worker: {'in this process' if with_worker else 'separate'})")
+    try:
+        waitress_serve(app, host=host, port=port, threads=threads)
+    finally:
+        if stop is not None:
+            stop.set()
+
+
+def _start_worker_thread(engine):
+    """The in-process worker of `alur serve`: a daemon thread; returns the event that stops it."""
+    import threading
+
+    from workflow_engine.worker import Worker
+
+    _log_alur_to_stderr()
+    stop = threading.Event()
+    Worker(engine).start_thread(stop)
+    return stop
 
 
 @main.command("demo")

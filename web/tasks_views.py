@@ -29,6 +29,7 @@ MAX_PAGE = 200  # 10,000 tasks deep is more than an office's open work; bounds O
 ALL_LANE_ROLES = ("admin", "manager", "analyst")
 COMMENT_MAX = 2000
 SOP_CACHE_SIZE = 64
+NOTICES_SHOWN = 20
 
 
 def engine():
@@ -148,9 +149,22 @@ def inbox():
                              mine=t["claimed_by"] == current_user.username)
              for t in rows if t["case_id"] in cases]
     drops = _drafts_to_drop()
+    notices = engine().notifications(current_user.username, unread_only=True, limit=NOTICES_SHOWN)
     return render_template("tasks/inbox.html", items=items, lane=lane, lane_choices=choices,
                            page=page, has_next=has_next, drafts_drop=drops,
-                           all_lanes=visible is None)
+                           all_lanes=visible is None, notices=notices)
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    """Mark one notification (`id`) or all of mine (`all`) read; others' notifications are untouched."""
+    ids = None
+    if request.form.get("all") != "1":
+        ids = [int(i) for i in request.form.getlist("id") if i.strip().isdigit()]
+    if ids != [] and engine().mark_read(current_user.username, ids):
+        flash(_("Notification marked as read.") if ids else _("Notifications marked as read."))
+    return redirect(_safe_back(request.form.get("next")))
 
 
 @bp.post("/tasks/<int:task_id>/claim")

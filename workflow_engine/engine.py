@@ -9,6 +9,7 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.bpmn import BpmnWorkflow
@@ -16,6 +17,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from . import people, store
+from . import escalation, notify
 from .bpmn_loader import LoadedProcess, load_bpmn
 from .calendars import calendar_for
 from .case_view import CaseViewer
@@ -29,6 +31,17 @@ from .task_rows import deadline_may_move, next_timer, sync_task_rows
 from .sandbox import script_engine
 from .settings import Settings
 from .sop_info import SopInfo
+
+class TimerFailed(AlurError):
+    """Firing the timers of one case failed; nothing of it was saved. `cause` says why."""
+
+    code = "timer_failed"
+
+    def __init__(self, case_id: int, cause: BaseException):
+        self.case_id = case_id
+        self.cause = cause
+        super().__init__(f"case {case_id}: firing its timer failed: {cause}")
+
 
 @dataclass(frozen=True)
 class DeployResult:
@@ -252,16 +265,57 @@ class Engine:
     def fire_timers(self, case_id: int) -> bool:
         """Fire the due timers of one case; returns whether anything moved."""
         with self._operation() as s:
-            loaded = self._open(s, case_id)
-            before = loaded.case.state_json
-            now = self.now()
-            loaded.workflow.refresh_timers()
-            self._advance(loaded.workflow)
-            if self.codec.dump_state(loaded.workflow) == before:
-                return False
-            store.audit(s, now, "case.timers_fired", case_id=case_id)
-            self._save(s, loaded, now)
-            return True
+            return self._fire_loaded(s, self._open(s, case_id), self.now())
+
+    def _fire_loaded(self, s: Session, loaded: _Loaded, now: datetime) -> bool:
+        """Fire the due timers of an opened case inside the caller's transaction."""
+        before = loaded.case.state_json
+        loaded.workflow.refresh_timers()
+        self._advance(loaded.workflow)
+        if self.codec.dump_state(loaded.workflow) == before:
+            return False
+        store.audit(s, now, "case.timers_fired", case_id=loaded.case.id)
+        self._save(s, loaded, now)
+        return True
+
+    def fire_next_due_timer(self, *, exclude=()) -> int | None:
+        """Claim one case whose timer is due and fire it, in one transaction; returns its id.
+
+        None when no case (outside `exclude`) has a timer due. The claim locks the case row
+        (PostgreSQL: FOR UPDATE SKIP LOCKED, so workers side by side each take another case; SQLite:
+        the write transaction's BEGIN IMMEDIATE serialises them), and the case's new next_timer_at is
+        written in the same commit as the firing: nothing fires twice, nothing is missed. A failure
+        rolls everything back and is raised as TimerFailed, which names the case.
+        """
+        case_id = None
+        try:
+            with self._operation() as s:
+                now = self.now()
+                case = store.lock_next_due_timer_case(
+                    s, now, skip_locked=self.db.dialect == "postgresql", exclude=exclude)
+                if case is None:
+                    return None
+                case_id = case.id
+                loaded = self._open(s, case_id)
+                if not self._fire_loaded(s, loaded, now):
+                    # Nothing was due after all: keep next_timer_at truthful so the case is not
+                    # claimed again and again.
+                    upcoming = next_timer(loaded.workflow)
+                    if upcoming is not None and upcoming < now:
+                        raise InvalidState(f"its timer due at {upcoming.isoformat()} did not fire")
+                    case.next_timer_at = upcoming
+                return case_id
+        except (OperationalError, InterfaceError):
+            raise  # the database, not the case: nothing to pin on it
+        except Exception as exc:
+            if case_id is None:
+                raise
+            raise TimerFailed(case_id, exc) from exc
+
+    def next_timer_due(self, *, exclude=()) -> datetime | None:
+        """When the earliest timer of a running case (outside `exclude`) is due; one indexed query."""
+        with self.db.read() as s:
+            return store.next_timer_due(s, exclude=exclude)
 
     def fire_due_timers(self, limit: int = 100) -> int:
         """Fire timers of every case that has one due now; returns how many cases moved."""
@@ -293,7 +347,32 @@ class Engine:
             case = store.case_by_reference(s, case_ref)
             if person.role != "staff":
                 return True
-            return case.started_by == username or store.case_touches_lanes(s, case.id, person.lanes)
+            # A head told about a case by an escalation may open it, whatever lanes it passed.
+            return (case.started_by == username or store.case_touches_lanes(s, case.id, person.lanes)
+                    or notify.has_notification(s, username, case.id))
+
+    # --- SLA escalations and notifications -----------------------------------------------------
+    def run_escalations(self) -> int:
+        """Notify the heads of every case whose SLA escalation is due now; returns how many fired.
+
+        Each level (at risk, breached) fires once per case, also with several workers at once;
+        see escalation.py. Email and webhook calls follow the commit and never undo it.
+        """
+        return len(escalation.run_escalations(self))
+
+    def notifications(self, username: str, *, unread_only: bool = False, limit: int = 50) -> list[dict]:
+        """A person's notifications, newest first."""
+        with self.db.read() as s:
+            return [{"id": n.id, "case_id": n.case_id, "registration_number": number, "level": n.level,
+                     "message": n.message, "created_at": self.viewer.iso(n.created_at),
+                     "read_at": self.viewer.iso(n.read_at)}
+                    for n, number in notify.notifications_of(s, username, unread_only=unread_only,
+                                                             limit=limit)]
+
+    def mark_read(self, username: str, ids=None) -> int:
+        """Mark a person's notifications read (all unread ones, or those of `ids`); returns how many."""
+        with self.db.write() as s:
+            return notify.mark_read(s, username, self.now(), ids)
 
     # --- people and holidays -----------------------------------------------------------------
     def add_user(self, username: str, *, role: str, password_hash: str, lanes=(),
@@ -318,7 +397,7 @@ class Engine:
             return [people.user_dict(u) for u in store.list_users(s)]
 
     def update_user(self, username: str, *, actor: str | None = None, **changes) -> None:
-        """Change a person's role, lanes, name, language, password hash or active flag."""
+        """Change a person's role, lanes, name, language, email, password hash or active flag."""
         with self.db.write() as s:
             people.update_user(s, self.now(), store.user_by_name(s, username), actor=actor, **changes)
 

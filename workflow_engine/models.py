@@ -87,6 +87,10 @@ class Case(Base):
     # Derived at each save so lists can sort and workers can find due work in SQL.
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     next_timer_at: Mapped[datetime | None] = mapped_column(index=True)
+    # When each SLA escalation level fired (escalation.py); each fires once per case. Written with a
+    # plain UPDATE that leaves the revision alone, so an escalation never conflicts with staff work.
+    escalated_at_risk_at: Mapped[datetime | None]
+    escalated_breached_at: Mapped[datetime | None]
 
     version: Mapped[ProcessVersion] = relationship(lazy="raise")
 
@@ -148,8 +152,25 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     lanes: Mapped[list] = mapped_column(default=list)
     language: Mapped[str | None] = mapped_column(String(10))
+    # Where escalation notices are emailed (optional; email is off without ALUR_SMTP_HOST).
+    email: Mapped[str | None] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
+
+
+class Notification(Base):
+    """A notice for one person about one case (an SLA escalation), shown in their inbox until read."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_read", "username", "read_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    level: Mapped[str] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
 
 
 class RegistrationCounter(Base):

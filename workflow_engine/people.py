@@ -45,12 +45,13 @@ def add_holiday(s: Session, now: datetime, day: date, name: str, *, actor: str |
 
 
 LANGUAGES = ("id", "en")
-EDITABLE = ("role", "lanes", "full_name", "language", "password_hash", "active")
+EDITABLE = ("role", "lanes", "full_name", "language", "password_hash", "active", "email")
 
 
 def user_dict(user: User, *, with_hash: bool = False) -> dict:
     data = {"username": user.username, "full_name": user.full_name, "role": user.role,
-            "lanes": list(user.lanes or []), "language": user.language, "active": user.active}
+            "lanes": list(user.lanes or []), "language": user.language, "active": user.active,
+            "email": user.email}
     if with_hash:
         data["password_hash"] = user.password_hash
     return data
@@ -65,6 +66,8 @@ def update_user(s: Session, now: datetime, user: User, *, actor: str | None = No
         raise InvalidState(f"unknown role '{changes['role']}'; choose one of {', '.join(ROLES)}")
     if changes.get("language") not in (None, *LANGUAGES):
         raise InvalidState(f"unknown language '{changes['language']}'; choose id or en")
+    if "email" in changes:
+        changes["email"] = _email(changes["email"])
     if "lanes" in changes:
         changes["lanes"] = sorted({lane.strip() for lane in changes["lanes"] if lane and lane.strip()})
     for name, value in changes.items():
@@ -73,6 +76,18 @@ def update_user(s: Session, now: datetime, user: User, *, actor: str | None = No
     if "password_hash" in changes:
         recorded["password"] = "reset"
     store.audit(s, now, "user.changed", actor=actor, username=user.username, **recorded)
+
+
+def _email(value) -> str | None:
+    """An address for escalation notices, or None to send none."""
+    text = (value or "").strip()
+    if not text:
+        return None
+    local, _, domain = text.rpartition("@")
+    if (len(text) > 200 or not local or "." not in domain or domain.startswith(".")
+            or any(c.isspace() or c in "<>,;\"" for c in text)):
+        raise InvalidState(f"'{text}' is not an email address")
+    return text
 
 
 def may_act(person: User, task: TaskRecord, case: Case) -> bool:

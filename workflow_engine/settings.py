@@ -31,6 +31,18 @@ class Settings:
     max_bpmn_bytes: int = 5_000_000
     # The task tree of SpiffWorkflow hides tasks deeper than 1000 levels; stop well before.
     max_tree_depth: int = 950
+    # SLA escalations (escalation.py): whose lane heads hear of an at-risk case, and who of a breach.
+    # escalate_to: a head lane for every lane ("Kepala Bidang"), or "Lane=Head lane; ...; *=default".
+    escalate_to: str = "Kepala Bidang"
+    head_of_office_lane: str = "Kepala Dinas"
+    # Email of escalation notices; off without a host. smtp_tls: "", "starttls" or "ssl".
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_from: str = "alur@localhost"
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_tls: str = ""
+    smtp_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, environ=None, **overrides) -> "Settings":
@@ -43,6 +55,14 @@ class Settings:
             scripts_enabled=_flag(env.get("ALUR_SCRIPTS_ENABLED"), cls.scripts_enabled),
             script_time_limit=float(env.get("ALUR_SCRIPT_TIME_LIMIT") or cls.script_time_limit),
             max_bpmn_bytes=int(env.get("ALUR_MAX_BPMN_BYTES") or cls.max_bpmn_bytes),
+            escalate_to=env.get("ALUR_ESCALATE_TO") or cls.escalate_to,
+            head_of_office_lane=env.get("ALUR_HEAD_OF_OFFICE_LANE") or cls.head_of_office_lane,
+            smtp_host=env.get("ALUR_SMTP_HOST") or None,
+            smtp_port=int(env.get("ALUR_SMTP_PORT") or cls.smtp_port),
+            smtp_from=env.get("ALUR_SMTP_FROM") or cls.smtp_from,
+            smtp_user=env.get("ALUR_SMTP_USER") or None,
+            smtp_password=env.get("ALUR_SMTP_PASSWORD") or None,
+            smtp_tls=(env.get("ALUR_SMTP_TLS") or "").strip().lower(),
         )
         values.update(overrides)
         return cls(**values)

@@ -10,7 +10,7 @@ from .errors import Problem
 # Property keys read from camunda:properties; documented in the README and fixed project-wide.
 SOP_IDENTITY_KEYS = ("nomor", "dasarHukum", "kualifikasiPelaksana", "keterkaitan", "peralatan",
                      "peringatan", "pencatatan", "disahkanOleh", "kodeRegistrasi")
-PROCESS_SLA_KEYS = ("batasWaktu", "kalender", "mulaiSetelah")
+PROCESS_SLA_KEYS = ("batasWaktu", "kalender", "mulaiSetelah", "eskalasiPada", "webhook")
 TASK_MUTU_KEYS = ("kelengkapan", "waktu", "output", "keterangan")
 TASK_SLA_KEYS = ("jeda",)
 CALENDARS = ("24x7", "jam-kerja")
@@ -92,6 +92,10 @@ class SopInfo:
     clock_starts_after: str | None = None
     lanes: tuple[str, ...] = ()
     steps: dict = field(default_factory=dict, hash=False)
+    # SLA escalations: the used share that alerts the lane's head (None: the office's at-risk share),
+    # and a URL that receives a JSON POST for each escalation.
+    escalate_share: float | None = None
+    webhook: str | None = None
     # Errors and warnings met while reading; the loader refuses the file if any is an error.
     problems: tuple[Problem, ...] = ()
 
@@ -108,6 +112,7 @@ class SopInfo:
                 "registration_prefix": self.registration_prefix, "limit_seconds": self.limit_seconds,
                 "calendar": self.calendar, "clock_starts_after": self.clock_starts_after,
                 "lanes": list(self.lanes), "steps": [s.to_dict() for s in self.steps.values()],
+                "escalate_share": self.escalate_share, "webhook": self.webhook,
                 "problems": [p.to_dict() for p in self.problems]}
 
     @classmethod
@@ -124,6 +129,7 @@ class SopInfo:
                    clock_starts_after=data.get("clock_starts_after"),
                    lanes=tuple(data.get("lanes") or ()),
                    steps={s["id"]: StepInfo.from_dict(s) for s in steps},
+                   escalate_share=data.get("escalate_share"), webhook=data.get("webhook"),
                    problems=tuple(Problem(**p) for p in data.get("problems") or ()))
 
 

@@ -58,7 +58,9 @@ class SopReader:
             key=key, name=self.process_name(key), identity=identity,
             registration_prefix=self.prefix(props, key), limit_seconds=limit,
             calendar=self.calendar(props), clock_starts_after=self.clock_start(props, steps),
-            lanes=self.lane_names(processes, steps), steps=steps, problems=tuple(self.problems))
+            lanes=self.lane_names(processes, steps), steps=steps,
+            escalate_share=self.escalate_share(props), webhook=self.webhook(props),
+            problems=tuple(self.problems))
 
     def process_name(self, key: str) -> str:
         """Return the process name, else its pool's (participant's) name, else its id."""
@@ -147,6 +149,34 @@ class SopReader:
                          f"give the id of a user task (user tasks: {user_tasks})", prop, self.process.get("id"))
             return None
         return value
+
+    def escalate_share(self, props) -> float | None:
+        """sla.eskalasiPada: the used share (0.75 or 75%) at which the lane's head is told."""
+        value, prop = props.get("sla.eskalasiPada", (None, None))
+        if value is None:
+            return None
+        text = value.strip()
+        try:
+            share = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        except ValueError:
+            share = None
+        if share is None or not 0 < share < 1:
+            self.problem(f"sla.eskalasiPada is {value!r}; give the share of sla.batasWaktu after which the "
+                         "lane's head is told, between 0 and 1 (e.g. 0.75 or 75%)", prop, self.process.get("id"))
+            return None
+        return share
+
+    def webhook(self, props) -> str | None:
+        """sla.webhook: an http(s) URL that receives each escalation as JSON."""
+        value, prop = props.get("sla.webhook", (None, None))
+        if value is None:
+            return None
+        text = value.strip()
+        if not re.fullmatch(r"https?://[^\s/?#]+[^\s]*", text):
+            self.problem(f"sla.webhook is {value!r}; give an http:// or https:// address", prop,
+                         self.process.get("id"))
+            return None
+        return text
 
     def lane_names(self, processes, steps: dict[str, StepInfo]) -> tuple[str, ...]:
         """Return the actors: every named leaf lane, plus any other lane a step sits in, in order."""

@@ -187,6 +187,30 @@ def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> lis
         Case.status == "running", Case.next_timer_at <= now).order_by(Case.next_timer_at).limit(limit)))
 
 
+def lock_next_due_timer_case(session: Session, now: datetime, *, skip_locked: bool,
+                             exclude=()) -> Case | None:
+    """The running case whose timer is most overdue, locked for this transaction; None if none is due.
+
+    Due means strictly before `now`, as SpiffWorkflow fires a timer only once its moment has passed.
+    With `skip_locked` (PostgreSQL) a case another transaction holds is passed over, not waited for.
+    """
+    query = select(Case).where(Case.status == "running", Case.next_timer_at < now)
+    if exclude:
+        query = query.where(Case.id.not_in(list(exclude)))
+    query = query.order_by(Case.next_timer_at, Case.id).limit(1)
+    if skip_locked:
+        query = query.with_for_update(skip_locked=True)
+    return session.scalar(query)
+
+
+def next_timer_due(session: Session, *, exclude=()) -> datetime | None:
+    """The earliest next_timer_at of the running cases outside `exclude`."""
+    query = select(func.min(Case.next_timer_at)).where(Case.status == "running")
+    if exclude:
+        query = query.where(Case.id.not_in(list(exclude)))
+    return session.scalar(query)
+
+
 def user_by_name(session: Session, username: str) -> User:
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
