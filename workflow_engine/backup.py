@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy.engine import make_url
 
 from .db import MIGRATIONS_DIR
-from .errors import AlurError, Conflict, InvalidState, NotFound
+from .errors import Conflict, InvalidState, NotFound
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
