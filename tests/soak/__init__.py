@@ -1,0 +1,1 @@
+"""The soak test: several `alur` processes on one PostgreSQL database under load and faults."""
