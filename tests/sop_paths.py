@@ -42,3 +42,9 @@ def run_path(engine: Engine, key: str, plan: dict, *, version: int | None = None
 def steps_done(view: dict) -> list[str]:
     """The step ids completed in a case, in order."""
     return [t["step_id"] for t in view["tasks"] if t["state"] == "completed"]
+
+
+def deploy_versions(engine: Engine, folder) -> list:
+    """Deploy v1.bpmn, v2.bpmn, ... of one SOP folder in order; returns the deploy results."""
+    paths = sorted(folder.glob("v*.bpmn"), key=lambda p: int(p.stem[1:]))
+    return [engine.deploy(p.read_bytes(), p.name, author="test") for p in paths]

@@ -3,7 +3,7 @@ import pytest
 
 from conftest import PROCESSES
 from sop_budgets import assert_applicant_time_paused, office_budget_of_run, office_longest_path
-from sop_paths import office_users, run_path, steps_done
+from sop_paths import deploy_versions, office_users, run_path, steps_done
 
 APPLICATION = {"nama_pemohon": "Yakobus Wenda", "nik": "9471010101800001", "no_hp": "081234567890",
                "jenis_reklame": "papan_billboard", "ukuran_m2": 8, "lokasi": "Jl. Raya Karubaga No. 1",
@@ -92,33 +92,13 @@ V2_REJECTIONS = {
 }
 
 
-def deploy_both(engine):
-    return [engine.deploy((FOLDER / f"v{n}.bpmn").read_bytes(), f"v{n}.bpmn", author="test") for n in (1, 2)]
-
-
 @pytest.fixture
 def reklame_both(engine):
     office_users(engine)
-    deploy_both(engine)
+    deploy_versions(engine, FOLDER)
     return engine
 
 
-def test_v1_then_v2_deploy_as_versions_1_and_2_of_one_sop(engine):
-    office_users(engine)
-    first = engine.deploy((FOLDER / "v1.bpmn").read_bytes(), "v1.bpmn", author="test")
-    old_case = engine.start_case(KEY)
-    second = engine.deploy((FOLDER / "v2.bpmn").read_bytes(), "v2.bpmn", author="test")
-    assert (first.key, first.version, second.key, second.version) == (KEY, 1, KEY, 2)
-    assert first.created and second.created and not first.warnings and not second.warnings
-    v1, v2 = engine.process_info(KEY, 1), engine.process_info(KEY, 2)
-    assert v1["name"] == v2["name"] == "Izin Penyelenggaraan Reklame"
-    assert v1["registration_prefix"] == v2["registration_prefix"] == "REK"
-    assert v1["limit_seconds"] == v2["limit_seconds"] == 24 * HOURS
-    assert v1["calendar"] == v2["calendar"] == "24x7"
-    assert "Revisi 1" in v2["identity"]["nomor"] and v1["identity"]["nomor"] in v2["identity"]["nomor"]
-    # A running case stays on the version it started with; new cases take the latest.
-    assert engine.case(old_case)["version"] == 1
-    assert engine.case(engine.start_case(KEY))["version"] == 2
 
 
 def test_v2_keeps_the_steps_and_field_ids_of_v1_with_fewer_hand_offs(reklame_both):

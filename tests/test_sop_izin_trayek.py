@@ -3,7 +3,7 @@ import pytest
 
 from conftest import PROCESSES
 from sop_budgets import assert_applicant_time_paused, office_budget_of_run, office_longest_path
-from sop_paths import office_users, run_path, steps_done
+from sop_paths import deploy_versions, office_users, run_path, steps_done
 
 KEY = "izin_trayek"
 FOLDER = PROCESSES / "izin-trayek"
@@ -51,30 +51,13 @@ REJECTIONS = {
 }
 
 
-def deploy_both(engine):
-    return [engine.deploy((FOLDER / f"v{n}.bpmn").read_bytes(), f"v{n}.bpmn", author="test") for n in (1, 2)]
-
-
 @pytest.fixture
 def trayek(engine):
     office_users(engine)
-    deploy_both(engine)
+    deploy_versions(engine, FOLDER)
     return engine
 
 
-def test_v1_then_v2_deploy_as_versions_1_and_2_of_one_sop(engine):
-    first, second = deploy_both(engine)
-    assert (first.key, first.version, second.key, second.version) == (KEY, 1, KEY, 2)
-    assert first.created and second.created and not first.warnings and not second.warnings
-    v1, v2 = engine.process_info(KEY, 1), engine.process_info(KEY, 2)
-    assert v1["name"] == v2["name"] == "Izin Trayek Angkutan Perdesaan"
-    assert v1["registration_prefix"] == v2["registration_prefix"] == "TRY"
-    assert v1["limit_seconds"] == v2["limit_seconds"] == 24 * HOURS
-    assert v1["calendar"] == v2["calendar"] == "24x7"
-    assert "Revisi 1" in v2["identity"]["nomor"] and v1["identity"]["nomor"] in v2["identity"]["nomor"]
-    keys = {"nomor", "dasarHukum", "kualifikasiPelaksana", "keterkaitan", "peralatan", "peringatan",
-            "pencatatan", "disahkanOleh", "kodeRegistrasi"}
-    assert keys <= v1["identity"].keys() and keys <= v2["identity"].keys()
 
 
 def test_v2_keeps_the_steps_and_field_ids_of_v1_with_fewer_hand_offs(trayek):

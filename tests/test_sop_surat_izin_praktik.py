@@ -3,7 +3,7 @@ import pytest
 
 from conftest import PROCESSES
 from sop_budgets import assert_applicant_time_paused, office_budget_of_run, office_longest_path
-from sop_paths import office_users, run_path, steps_done
+from sop_paths import deploy_versions, office_users, run_path, steps_done
 
 KEY = "surat_izin_praktik"
 FOLDER = PROCESSES / "surat-izin-praktik"
@@ -47,28 +47,16 @@ REJECTIONS = {
 }
 
 
-def deploy_both(engine):
-    return [engine.deploy((FOLDER / f"v{n}.bpmn").read_bytes(), f"v{n}.bpmn", author="test") for n in (1, 2)]
-
-
 @pytest.fixture
 def sip(engine):
     office_users(engine)
-    deploy_both(engine)
+    deploy_versions(engine, FOLDER)
     return engine
 
 
-def test_both_versions_deploy_as_versions_1_and_2_of_one_sop(engine):
-    first, second = deploy_both(engine)
-    assert (first.key, first.version, second.key, second.version) == (KEY, 1, KEY, 2)
-    assert first.created and second.created and not first.warnings and not second.warnings
-    v1, v2 = engine.process_info(KEY, 1), engine.process_info(KEY, 2)
-    assert v1["name"] == v2["name"] == "Surat Izin Praktik Tenaga Kesehatan (SIP)"
-    assert v1["registration_prefix"] == v2["registration_prefix"] == "SIP"
-    assert v1["limit_seconds"] == v2["limit_seconds"] == 24 * HOURS
-    assert v1["calendar"] == v2["calendar"] == "24x7"
-    assert v1["identity"]["nomor"] != v2["identity"]["nomor"] and "Revisi 1" in v2["identity"]["nomor"]
-    # v2 signs once, by delegation: no Kepala Dinas step is left.
+
+def test_v2_signs_once_by_delegation(sip):
+    v1, v2 = sip.process_info(KEY, 1), sip.process_info(KEY, 2)
     assert "Kepala Dinas" in v1["lanes"] and "Kepala Dinas" not in v2["lanes"]
 
 
