@@ -59,6 +59,17 @@ def _read_lanes(form) -> list[str]:
     return sorted(set(chosen), key=str.lower)
 
 
+def _check_profile(values: dict, lanes: list[str], errors: dict) -> None:
+    """The fields a new and an existing user share: name, role, language, lanes."""
+    if len(values["full_name"]) > 200:
+        errors["full_name"] = _("The name may have at most 200 characters.")
+    if values["role"] not in ROLES:
+        errors["role"] = _("Choose a role.")
+    if values["language"] not in ("", *LANGUAGES):
+        errors["language"] = _("Choose a language.")
+    _check_lanes(lanes, errors)
+
+
 def _check_lanes(lanes: list[str], errors: dict) -> None:
     if any(len(lane) > 100 for lane in lanes):
         errors["other_lanes"] = _("A lane name may have at most 100 characters.")
@@ -99,13 +110,7 @@ def users():
             errors["username"] = _("Enter a username.")
         elif not USERNAME.fullmatch(values["username"]):
             errors["username"] = _("Use letters, digits, dots, dashes or underscores only, at most 100.")
-        if len(values["full_name"]) > 200:
-            errors["full_name"] = _("The name may have at most 200 characters.")
-        if values["role"] not in ROLES:
-            errors["role"] = _("Choose a role.")
-        if values["language"] not in ("", *LANGUAGES):
-            errors["language"] = _("Choose a language.")
-        _check_lanes(lanes, errors)
+        _check_profile(values, lanes, errors)
         _check_password(password, errors)
         if not errors:
             try:
@@ -143,13 +148,7 @@ def user(username: str):
                   "role": form.get("role") or "", "lanes": lanes,
                   "other_lanes": (form.get("other_lanes") or "").strip(),
                   "language": form.get("language") or "", "active": form.get("active") == "1"}
-        if len(values["full_name"]) > 200:
-            errors["full_name"] = _("The name may have at most 200 characters.")
-        if values["role"] not in ROLES:
-            errors["role"] = _("Choose a role.")
-        if values["language"] not in ("", *LANGUAGES):
-            errors["language"] = _("Choose a language.")
-        _check_lanes(lanes, errors)
+        _check_profile(values, lanes, errors)
         if username == current_user.username:
             # An admin who locks themselves out may leave the office with no admin at all.
             if values["role"] != "admin" and "role" not in errors:
