@@ -174,3 +174,16 @@ def test_only_admins_manage_users(web):
                                                              "csrf_token": form}).status_code == 403
     assert web.test_client().get("/admin/users").status_code == 302
     assert sign_in(web, "admin").get("/admin/users/nobody").status_code == 404
+
+
+def test_admin_sets_an_email_for_escalation_notices(web, engine):
+    from conftest import csrf_of, sign_in
+    client = sign_in(web, "admin")
+    page = client.get("/admin/users/kabid").get_data(as_text=True)
+    form = {"csrf_token": csrf_of(page), "full_name": "Kepala Bidang", "role": "staff",
+            "lanes": "Kepala Bidang", "language": "", "active": "1", "email": "bukan-surel"}
+    refused = client.post("/admin/users/kabid", data=form)
+    assert refused.status_code == 422 and "bukan-surel" in refused.get_data(as_text=True)
+    assert engine.user("kabid")["email"] is None
+    assert client.post("/admin/users/kabid", data={**form, "email": "kabid@tolikara.go.id"}).status_code == 302
+    assert engine.user("kabid")["email"] == "kabid@tolikara.go.id"

@@ -9,6 +9,7 @@ from flask_login import current_user
 from werkzeug.security import generate_password_hash
 
 from workflow_engine import Conflict, InvalidState, NotFound
+from workflow_engine.people import clean_email
 
 from .auth import roles_required
 
@@ -60,7 +61,11 @@ def _read_lanes(form) -> list[str]:
 
 
 def _check_profile(values: dict, lanes: list[str], errors: dict) -> None:
-    """The fields a new and an existing user share: name, role, language, lanes."""
+    """The fields a new and an existing user share: name, e-mail, role, language, lanes."""
+    try:
+        values["email"] = clean_email(values.get("email")) or ""
+    except InvalidState:
+        errors["email"] = _("This is not an e-mail address.")
     if len(values["full_name"]) > 200:
         errors["full_name"] = _("The name may have at most 200 characters.")
     if values["role"] not in ROLES:
@@ -94,14 +99,15 @@ def _find(username: str) -> dict:
 @bp.route("/users", methods=["GET", "POST"])
 @roles_required("admin")
 def users():
-    values = {"username": "", "full_name": "", "role": "staff", "lanes": [], "other_lanes": "",
-              "language": ""}
+    values = {"username": "", "full_name": "", "email": "", "role": "staff", "lanes": [],
+              "other_lanes": "", "language": ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         lanes = _read_lanes(form)
         values = {"username": (form.get("username") or "").strip(),
                   "full_name": (form.get("full_name") or "").strip(),
+                  "email": (form.get("email") or "").strip(),
                   "role": form.get("role") or "", "lanes": lanes,
                   "other_lanes": (form.get("other_lanes") or "").strip(),
                   "language": form.get("language") or ""}
@@ -118,9 +124,9 @@ def users():
                                   full_name=values["full_name"] or None,
                                   password_hash=generate_password_hash(password),
                                   actor=current_user.username)
-                if values["language"]:
-                    engine().update_user(values["username"], actor=current_user.username,
-                                         language=values["language"])
+                extra = {k: values[k] for k in ("language", "email") if values[k]}
+                if extra:
+                    engine().update_user(values["username"], actor=current_user.username, **extra)
             except Conflict:
                 errors["username"] = _("A user with this name already exists.")
             except InvalidState:
@@ -139,12 +145,14 @@ def users():
 @roles_required("admin")
 def user(username: str):
     person = _find(username)
-    values = {**person, "other_lanes": "", "language": person["language"] or ""}
+    values = {**person, "other_lanes": "", "language": person["language"] or "",
+              "email": person.get("email") or ""}
     errors: dict[str, str] = {}
     if request.method == "POST":
         form = request.form
         lanes = _read_lanes(form)
         values = {**person, "full_name": (form.get("full_name") or "").strip(),
+                  "email": (form.get("email") or "").strip(),
                   "role": form.get("role") or "", "lanes": lanes,
                   "other_lanes": (form.get("other_lanes") or "").strip(),
                   "language": form.get("language") or "", "active": form.get("active") == "1"}
@@ -156,7 +164,8 @@ def user(username: str):
             if not values["active"]:
                 errors["active"] = _("You cannot deactivate your own account.")
         if not errors:
-            wanted = {"full_name": values["full_name"] or None, "role": values["role"], "lanes": lanes,
+            wanted = {"full_name": values["full_name"] or None, "email": values["email"] or None,
+                      "role": values["role"], "lanes": lanes,
                       "language": values["language"] or None, "active": values["active"]}
             changes = {k: v for k, v in wanted.items()
                        if (sorted(v) if k == "lanes" else v) != (sorted(person[k]) if k == "lanes" else person[k])}
@@ -184,7 +193,8 @@ def password(username: str):
     errors: dict[str, str] = {}
     _check_password(new, errors)
     if errors:
-        values = {**person, "other_lanes": "", "language": person["language"] or ""}
+        values = {**person, "other_lanes": "", "language": person["language"] or "",
+              "email": person.get("email") or ""}
         people = engine().users()
         return render_template("admin/user.html", person=person, values=values, errors={},
                                roles=ROLES, languages=LANGUAGES, lanes=known_lanes(people),

@@ -67,7 +67,7 @@ def update_user(s: Session, now: datetime, user: User, *, actor: str | None = No
     if changes.get("language") not in (None, *LANGUAGES):
         raise InvalidState(f"unknown language '{changes['language']}'; choose id or en")
     if "email" in changes:
-        changes["email"] = _email(changes["email"])
+        changes["email"] = clean_email(changes["email"])
     if "lanes" in changes:
         changes["lanes"] = sorted({lane.strip() for lane in changes["lanes"] if lane and lane.strip()})
     for name, value in changes.items():
@@ -78,7 +78,7 @@ def update_user(s: Session, now: datetime, user: User, *, actor: str | None = No
     store.audit(s, now, "user.changed", actor=actor, username=user.username, **recorded)
 
 
-def _email(value) -> str | None:
+def clean_email(value) -> str | None:
     """An address for escalation notices, or None to send none."""
     text = (value or "").strip()
     if not text:
