@@ -95,7 +95,7 @@ def _command_paths(command: click.Command, path=()):
 # --- help --------------------------------------------------------------------------------------
 def test_group_help_lists_every_command_group(fresh):
     out = ok(["--help"], fresh).stdout
-    for group in ("db", "users", "processes", "cases", "tasks", "holidays", "timers", "serve", "demo"):
+    for group in ("db", "users", "processes", "cases", "tasks", "holidays", "worker", "serve", "demo"):
         assert re.search(rf"^\s+{group}\b", out, re.MULTILINE), group
 
 
@@ -131,7 +131,7 @@ def test_the_readme_commands_all_exist():
     for path in ("db upgrade", "users add", "processes deploy", "processes check", "processes list",
                  "processes show", "cases start", "cases show", "cases list", "cases cancel",
                  "tasks list", "tasks claim", "tasks release", "tasks complete", "holidays add",
-                 "timers", "serve", "demo"):
+                 "worker", "serve", "demo"):
         assert path in listed
 
 

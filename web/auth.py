@@ -101,17 +101,18 @@ def roles_required(*roles: str):
     return decorate
 
 
-def _safe_next(target: str | None) -> str:
+def safe_target(target: str | None, fallback: str = "index") -> str:
+    """`target` if it is a path on this site, else the fallback endpoint's URL."""
     # Only same-site paths: an open redirect would let a link send staff to a fake login page.
     if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
-    return url_for("index")
+    return url_for(fallback)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(_safe_next(request.args.get("next")))
+        return redirect(safe_target(request.args.get("next")))
     error, username = None, ""
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()[:100]
@@ -129,7 +130,7 @@ def login():
             limiter.succeeded(*keys)
             session.clear()  # a fresh session on sign-in: no fixation
             login_user(SignedIn(record))
-            return redirect(_safe_next(request.form.get("next") or request.args.get("next")))
+            return redirect(safe_target(request.form.get("next") or request.args.get("next")))
         limiter.failed(*keys)
         error = _("Wrong username or password.")
     return render_template("auth/login.html", username=username, error=error), 401 if error else 200

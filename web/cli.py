@@ -58,15 +58,7 @@ def users_add(ctx: Context, username, role, lanes, full_name):
     click.echo(f"user {username} added ({role})")
 
 
-# --- processes ---------------------------------------------------------------------------------
-@main.command("timers")
-@pass_ctx
-@friendly
-def timers(ctx: Context):
-    """Fire every BPMN timer that is due now (once)."""
-    click.echo(f"{ctx.engine.fire_due_timers()} case(s) moved")
-
-
+# --- worker, backup, holidays ----------------------------------------------------------------
 def _log_alur_to_stderr(level=None) -> None:
     """Show the worker's log lines (logger 'alur') on stderr, once per process."""
     import logging

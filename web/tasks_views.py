@@ -20,6 +20,7 @@ from werkzeug.routing import BuildError
 from workflow_engine import AlurError, Conflict, Forbidden, FormError, InvalidState, NotFound
 
 from . import task_forms
+from .auth import safe_target
 
 bp = Blueprint("tasks", __name__)
 log = logging.getLogger("alur.web.tasks")
@@ -80,12 +81,6 @@ def diagram_url(ref: str) -> str:
 @bp.context_processor
 def _helpers():
     return {"case_url": case_url, "diagram_url": diagram_url}
-
-
-def _safe_back(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("tasks.inbox")
 
 
 def _localtime(value) -> str:
@@ -164,7 +159,7 @@ def mark_read():
         ids = [int(i) for i in request.form.getlist("id") if i.strip().isdigit()]
     if ids != [] and engine().mark_read(current_user.username, ids):
         flash(_("Notification marked as read.") if ids else _("Notifications marked as read."))
-    return redirect(_safe_back(request.form.get("next")))
+    return redirect(safe_target(request.form.get("next"), "tasks.inbox"))
 
 
 @bp.post("/tasks/<int:task_id>/claim")
@@ -180,7 +175,8 @@ def claim(task_id: int):
         flash(_claim_problem(_task_row(task_id)))
     except NotFound:
         abort(404)
-    return redirect(_safe_back(request.form.get("next") or url_for("tasks.show", task_id=row["id"])))
+    back = request.form.get("next") or url_for("tasks.show", task_id=row["id"])
+    return redirect(safe_target(back, "tasks.inbox"))
 
 
 @bp.post("/tasks/<int:task_id>/release")
@@ -196,7 +192,7 @@ def release(task_id: int):
         flash(_claim_problem(_task_row(task_id)))
     except NotFound:
         abort(404)
-    return redirect(_safe_back(request.form.get("next")))
+    return redirect(safe_target(request.form.get("next"), "tasks.inbox"))
 
 
 def _claim_problem(row: dict) -> str:

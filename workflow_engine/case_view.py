@@ -61,8 +61,8 @@ class CaseViewer:
         with self.engine.db.read() as s:
             # The SLA state is computed, not stored: read more rows when filtering on it.
             rows = store.list_cases(s, limit=limit * 5 if sla_state else limit, **filters)
-            tasks = store.tasks_for_cases(s, [c.id for c in rows])
-            views = [self._case_dict(s, c, tasks[c.id], as_of, False) for c in rows
+            pauses = store.tasks_for_cases(s, [c.id for c in rows], pauses_only=True)
+            views = [self._case_dict(s, c, pauses[c.id], as_of, False) for c in rows
                      if c.started_at <= as_of]
         if sla_state:
             views = [v for v in views if v["sla_state"] == sla_state]
@@ -77,8 +77,8 @@ class CaseViewer:
         info = parsed.info
         closed = _at(case.closed_at, as_of)
         status = case.status if closed else "running"
-        clock = self.clock_of(s, case, info, tasks, as_of)
         calendar = self.engine.calendar(info.calendar, s)
+        clock = self.clock_of(s, case, info, tasks, as_of)
         view = {
             "id": case.id,
             "registration_number": case.registration_number,
@@ -109,8 +109,8 @@ class CaseViewer:
         if with_tasks:
             view["comments"] = [
                 {"at": self.iso(e.at), "by": e.actor, "text": (e.detail or {}).get("text", "")}
-                for e in store.audit_of_case(s, case.id)
-                if e.action == "case.commented" and e.at <= as_of]
+                for e in store.audit_of_case(s, case.id, action="case.commented")
+                if e.at <= as_of]
             seen: dict[str, int] = {}
             view["tasks"] = []
             for t in tasks:
@@ -153,13 +153,10 @@ class CaseViewer:
         now = self.engine.now()
         with self.engine.db.read() as s:
             rows = store.list_tasks(s, limit=limit, **filters)
-            calendars: dict[str, object] = {}
             out = []
             for task, case in rows:
                 info = self.engine.version(case.process_version_id, s).info
-                if info.calendar not in calendars:
-                    calendars[info.calendar] = self.engine.calendar(info.calendar, s)
-                item = self._task_dict(task, info, calendars[info.calendar], now)
+                item = self._task_dict(task, info, self.engine.calendar(info.calendar, s), now)
                 item.update(registration_number=case.registration_number, process=case.process_key,
                             case_deadline=self.iso(case.deadline_at), practice=case.practice)
                 out.append(item)

@@ -1,6 +1,7 @@
 """The Alur engine: deploys SOP versions and moves cases through them, one transaction per operation."""
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -33,6 +34,9 @@ from .sop_info import SopInfo
 
 __all__ = ["DeployResult", "Engine", "ParsedVersion", "TimerFailed"]
 
+# Another process's new local holiday shows here within this many seconds; this one's at once.
+HOLIDAYS_TTL = 30.0
+
 @dataclass
 class _Loaded:
     """A case opened for change: its row, its SOP version and its live workflow."""
@@ -59,6 +63,7 @@ class Engine(SopVersions, Timers, Office):
         self._script_engine = script_engine(settings.script_time_limit)
         self.viewer = CaseViewer(self)
         self._calendars: dict[tuple, Any] = {}
+        self._holidays: tuple[float, tuple] | None = None  # (monotonic read time, days)
 
     # --- time ---------------------------------------------------------------------------------
     @property
@@ -70,18 +75,24 @@ class Engine(SopVersions, Timers, Office):
 
     def calendar(self, kind: str, session: Session | None = None):
         """The calendar an SOP counts its limit on, with the office's local holidays."""
-        days: tuple = ()
-        if kind != "24x7":
-            if session is None:
-                with self.db.read() as s:
-                    days = tuple(h.day for h in store.local_holidays(s))
-            else:
-                days = tuple(h.day for h in store.local_holidays(session))
+        days = () if kind == "24x7" else self._local_holidays(session)
         # Calendars cache their holiday years; keep one per distinct set of local holidays.
         key = (kind, days)
         if key not in self._calendars:
             self._calendars[key] = calendar_for(kind, tz=self.settings.timezone, extra_holidays=days)
         return self._calendars[key]
+
+    def _local_holidays(self, session: Session | None) -> tuple:
+        """Local holidays, read at most every HOLIDAYS_TTL seconds (lists compute many clocks)."""
+        moment = time.monotonic()
+        if self._holidays is None or moment - self._holidays[0] > HOLIDAYS_TTL:
+            if session is None:
+                with self.db.read() as s:
+                    days = tuple(h.day for h in store.local_holidays(s))
+            else:
+                days = tuple(h.day for h in store.local_holidays(session))
+            self._holidays = (moment, days)
+        return self._holidays[1]
 
     # --- cases --------------------------------------------------------------------------------
     def start_case(self, key: str, *, version: int | None = None, data: Mapping | None = None,
@@ -268,7 +279,7 @@ class Engine(SopVersions, Timers, Office):
         self._run(workflow.do_engine_steps)
         guard_depth(workflow, self.settings.max_tree_depth)
 
-    def _save(self, s: Session, loaded: _Loaded, now: datetime) -> None:
+    def _save(self, s: Session, loaded: _Loaded, now: datetime, state_json: str | None = None) -> None:
         case, workflow, info = loaded.case, loaded.workflow, loaded.info
         # One UPDATE of the case row per operation: its revision moves by exactly one.
         with s.no_autoflush:
@@ -279,7 +290,7 @@ class Engine(SopVersions, Timers, Office):
                 store.audit(s, now, "case.completed", case_id=case.id)
             if case.status != "running" and case.closed_at is None:
                 case.closed_at = now
-            case.state_json = self.codec.dump_state(workflow)
+            case.state_json = state_json or self.codec.dump_state(workflow)
             case.next_timer_at = next_timer(workflow) if case.status == "running" else None
             if deadline_may_move(s, case):
                 case.deadline_at = self.viewer.deadline_for(s, case, info, now)

@@ -53,6 +53,7 @@ class Office:
         """Record a local holiday that the working-hours calendar skips."""
         with self.db.write() as s:
             people.add_holiday(s, self.now(), day, name, actor=actor)
+        self._holidays = None  # this process sees its own change at once
 
     def user(self, username: str) -> dict:
         """A person's record, password hash included (for signing in)."""

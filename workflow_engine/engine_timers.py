@@ -8,7 +8,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from . import store
-from .errors import AlurError, Conflict, InvalidState
+from .errors import AlurError, InvalidState
 from .task_rows import next_timer
 
 if TYPE_CHECKING:
@@ -39,10 +39,11 @@ class Timers:
         before = loaded.case.state_json
         loaded.workflow.refresh_timers()
         self._advance(loaded.workflow)
-        if self.codec.dump_state(loaded.workflow) == before:
+        after = self.codec.dump_state(loaded.workflow)
+        if after == before:
             return False
         store.audit(s, now, "case.timers_fired", case_id=loaded.case.id)
-        self._save(s, loaded, now)
+        self._save(s, loaded, now, state_json=after)
         return True
 
     def fire_next_due_timer(self, *, exclude=()) -> int | None:
@@ -85,14 +86,18 @@ class Timers:
             return store.next_timer_due(s, exclude=exclude)
 
     def fire_due_timers(self, limit: int = 100) -> int:
-        """Fire timers of every case that has one due now; returns how many cases moved."""
-        with self.db.read() as s:
-            due = store.due_timer_case_ids(s, self.now(), limit)
-        fired = 0
-        for case_id in due:
-            try:
-                fired += self.fire_timers(case_id)
-            except Conflict:
-                continue  # another process moved this case first; it will be looked at again
-        return fired
+        """Fire the timers of every case due now, one case per transaction; returns how many fired.
 
+        The same claim as the worker's (fire_next_due_timer); a case that fails is left as it was.
+        """
+        fired, failed = 0, set()
+        for _ in range(limit):
+            try:
+                case_id = self.fire_next_due_timer(exclude=failed)
+            except TimerFailed as exc:
+                failed.add(exc.case_id)
+                continue
+            if case_id is None:
+                break
+            fired += 1
+        return fired

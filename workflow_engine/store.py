@@ -173,18 +173,17 @@ def case_touches_lanes(session: Session, case_id: int, lanes: list[str]) -> bool
         TaskRecord.case_id == case_id, TaskRecord.lane.in_(lanes or []))) > 0
 
 
-def tasks_for_cases(session: Session, case_ids: list[int]) -> dict[int, list[TaskRecord]]:
+def tasks_for_cases(session: Session, case_ids: list[int], *,
+                    pauses_only: bool = False) -> dict[int, list[TaskRecord]]:
+    """The task rows of several cases; `pauses_only` keeps the applicant-side ones the clock needs."""
     grouped: dict[int, list[TaskRecord]] = {cid: [] for cid in case_ids}
     if case_ids:
-        for task in session.scalars(select(TaskRecord).where(TaskRecord.case_id.in_(case_ids))
-                                    .order_by(TaskRecord.ready_at, TaskRecord.id)):
+        query = select(TaskRecord).where(TaskRecord.case_id.in_(case_ids))
+        if pauses_only:
+            query = query.where(TaskRecord.pauses_clock.is_(True))
+        for task in session.scalars(query.order_by(TaskRecord.ready_at, TaskRecord.id)):
             grouped[task.case_id].append(task)
     return grouped
-
-
-def due_timer_case_ids(session: Session, now: datetime, limit: int = 100) -> list[int]:
-    return list(session.scalars(select(Case.id).where(
-        Case.status == "running", Case.next_timer_at <= now).order_by(Case.next_timer_at).limit(limit)))
 
 
 def lock_next_due_timer_case(session: Session, now: datetime, *, skip_locked: bool,
@@ -232,6 +231,8 @@ def audit(session: Session, at: datetime, action: str, *, actor: str | None = No
                            detail=detail or None))
 
 
-def audit_of_case(session: Session, case_id: int) -> list[AuditEvent]:
-    return list(session.scalars(select(AuditEvent).where(AuditEvent.case_id == case_id)
-                                .order_by(AuditEvent.at, AuditEvent.id)))
+def audit_of_case(session: Session, case_id: int, *, action: str | None = None) -> list[AuditEvent]:
+    query = select(AuditEvent).where(AuditEvent.case_id == case_id)
+    if action is not None:
+        query = query.where(AuditEvent.action == action)
+    return list(session.scalars(query.order_by(AuditEvent.at, AuditEvent.id)))
