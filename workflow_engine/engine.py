@@ -30,6 +30,10 @@ from .settings import Settings
 from .engine_office import Office
 from .engine_timers import TimerFailed, Timers
 from .engine_versions import DeployResult, ParsedVersion, SopVersions
+from .drafts import Drafts
+from .insights import Insights
+from .sop_refs import VersionDiffs
+from .forecasts import Forecasts
 from .sop_info import SopInfo
 
 __all__ = ["DeployResult", "Engine", "ParsedVersion", "TimerFailed"]
@@ -47,7 +51,7 @@ class _Loaded:
     open_rows: list | None = None  # the case's ready task rows, when already read
 
 
-class Engine(SopVersions, Timers, Office):
+class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Forecasts):
     """Receives its collaborators (database, clock, settings) and owns no global state.
 
     Its operations are grouped by topic: SOP versions (engine_versions), timers

@@ -26,6 +26,8 @@ class Problem:
     element_id: str | None = None
     line: int | None = None
     severity: str = "error"
+    # The rule that found it (e.g. "no-budget", "handoff-chain"), so the UI and tests can refer to it.
+    code: str | None = None
 
     def __str__(self) -> str:
         where = ":".join(str(p) for p in (self.file, self.line) if p)
@@ -34,7 +36,7 @@ class Problem:
 
     def to_dict(self) -> dict:
         return {"message": self.message, "file": self.file, "element_id": self.element_id,
-                "line": self.line, "severity": self.severity}
+                "line": self.line, "severity": self.severity, "code": self.code}
 
 
 class BpmnValidationError(AlurError):

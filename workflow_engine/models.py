@@ -59,6 +59,27 @@ class ProcessVersion(Base):
     created_at: Mapped[datetime]
 
 
+class ProcessDraft(Base):
+    """An SOP being edited: any BPMN, even a descriptive one, with what blocks it from running."""
+
+    __tablename__ = "process_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(500))
+    bpmn_xml: Mapped[str] = mapped_column(Text)
+    filename: Mapped[str] = mapped_column(String(500))
+    base_version: Mapped[int | None] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(String(100))
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    # Bumped by each save; a save that names an older revision is refused (two analysts, one draft).
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    problems: Mapped[list] = mapped_column(default=list)
+    executable: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class Case(Base):
     """A running or finished case: one application moving through one SOP version."""
 

@@ -1,0 +1,90 @@
+"""The Engine's forecasts: simulated cases of any SOP version or draft, and simplification findings."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import store
+from .errors import InvalidState
+from .findings import find
+from .sop_refs import parse_ref
+from .models import Case, ProcessVersion, TaskRecord
+from .sim_history import History
+from .sim_model import SopModel, build_model
+from .simulation import Simulator
+
+MAX_CASES = 20_000
+
+
+class Forecasts:
+    """Simulation and findings of SOP versions and drafts."""
+
+    def simulate(self, key: str, ref, *, cases: int = 1000, seed: int = 0,
+                 exclude_versions: tuple[int, ...] = ()) -> dict:
+        """Simulate `cases` cases of version `ref` (1, "2", "v2") or draft "d<ID>" of SOP `key`.
+
+        Durations and branch shares come from the recorded cases of every version of the SOP
+        (practice cases left out), minus `exclude_versions` (to test a forecast against a version
+        it has not seen). See simulation.py for the model and sim_summary.py for the keys.
+        """
+        if not 1 <= int(cases) <= MAX_CASES:
+            raise InvalidState(f"cases must be between 1 and {MAX_CASES}, got {cases}")
+        kind, number = parse_ref(ref)
+        model = self.sim_model(key, kind, number)
+        simulator = self.simulator(key, model, exclude_versions=exclude_versions)
+        result = simulator.run(int(cases), int(seed))
+        result.update(ref=f"d{number}" if kind == "draft" else str(number),
+                      version=number if kind == "version" else None,
+                      draft=number if kind == "draft" else None,
+                      excluded_versions=list(exclude_versions), model=model.counts())
+        return result
+
+    def findings(self, key: str, version, *, cases: int = 400, seed: int = 0) -> list[dict]:
+        """Ranked simplification suggestions for a version (or draft reference), most time saved first."""
+        kind, number = parse_ref(version)
+        model = self.sim_model(key, kind, number)
+        return find(self.simulator(key, model), cases=cases, seed=seed)
+
+    # --- parts -------------------------------------------------------------------------------------
+    def sim_model(self, key: str, kind: str, number: int) -> SopModel:
+        """The path model of a stored version or a draft."""
+        if kind == "draft":
+            draft = self.draft(number)
+            if draft.get("key") and draft["key"] != key:
+                raise InvalidState(f"draft {number} is for SOP '{draft['key']}', not '{key}'")
+            return build_model(draft["xml"], draft.get("filename") or f"draft-{number}.bpmn")
+        cache = self.__dict__.setdefault("_sim_models", {})
+        with self.db.read() as s:
+            vid = store.version_id(s, key, number)
+            if vid not in cache:  # versions never change
+                row = s.get(ProcessVersion, vid)
+                cache[vid] = build_model(row.bpmn_xml, row.filename)
+        return cache[vid]
+
+    def simulator(self, key: str, model: SopModel, *, exclude_versions=()) -> Simulator:
+        with self.db.read() as s:
+            history = History(*self.sim_rows(s, key, exclude_versions), self.calendar("jam-kerja", s))
+            calendar = self.calendar(model.info.calendar, s)
+        return Simulator(model, history, calendar, at_risk_share=self.settings.at_risk_share)
+
+    @staticmethod
+    def sim_rows(session, key: str, exclude_versions=()) -> tuple[list[dict], list[dict]]:
+        """Case and task rows of every version of an SOP, practice cases left out."""
+        counted = (Case.process_key == key) & Case.practice.is_(False)
+        if exclude_versions:
+            counted &= ProcessVersion.version.not_in(list(exclude_versions))
+        cases = [{"id": r.id, "version": r.version, "started_at": r.started_at, "status": r.status}
+                 for r in session.execute(
+                     select(Case.id, ProcessVersion.version, Case.started_at, Case.status)
+                     .join(ProcessVersion, ProcessVersion.id == Case.process_version_id).where(counted))]
+        tasks = [{"case_id": r.case_id, "version": r.version, "step_id": r.step_id, "name": r.name,
+                  "ready_at": r.ready_at, "claimed_at": r.claimed_at, "completed_at": r.completed_at,
+                  "cancelled_at": r.cancelled_at, "budget_seconds": r.budget_seconds,
+                  "pauses_clock": r.pauses_clock}
+                 for r in session.execute(
+                     select(TaskRecord.case_id, ProcessVersion.version, TaskRecord.step_id, TaskRecord.name,
+                            TaskRecord.ready_at, TaskRecord.claimed_at, TaskRecord.completed_at,
+                            TaskRecord.cancelled_at, TaskRecord.budget_seconds, TaskRecord.pauses_clock)
+                     .join(Case, Case.id == TaskRecord.case_id)
+                     .join(ProcessVersion, ProcessVersion.id == Case.process_version_id)
+                     .where(counted).order_by(TaskRecord.case_id, TaskRecord.ready_at, TaskRecord.id))]
+        return cases, tasks
