@@ -276,7 +276,9 @@ def test_deploying_a_bad_file_is_refused_and_stores_nothing(fresh, tmp_path, mak
 
 def test_processes_check_a_valid_file(fresh):
     result = ok_json(["processes", "check", FIXTURES / "twenty_steps.bpmn"], fresh)
-    assert result == {"ok": True, "key": "twenty_steps", "name": "Uji dua puluh langkah", "problems": []}
+    assert {k: result[k] for k in ("ok", "key", "name", "executable", "errors")} == {
+        "ok": True, "key": "twenty_steps", "name": "Uji dua puluh langkah", "executable": True, "errors": []}
+    assert result["problems"] == []
 
 
 def test_processes_check_an_invalid_file_stores_nothing(fresh, tmp_path):

@@ -66,17 +66,20 @@ def processes_deploy(ctx: Context, paths, note, author, as_json):
 @pass_ctx
 @friendly
 def processes_check(ctx: Context, path, as_json):
-    """Validate a BPMN file without storing it."""
-    try:
-        loaded = ctx.engine.load(Path(path).read_bytes(), Path(path).name)
+    """Validate a BPMN file without storing it: errors block a deploy, warnings suggest simplifications."""
+    content, name = Path(path).read_bytes(), Path(path).name
+    inspection = ctx.engine.inspect(content, name)
+    try:  # "problems" keeps its earlier meaning: what deploy itself reports
+        problems = [w.to_dict() for w in ctx.engine.load(content, name).warnings]
     except BpmnValidationError as exc:
-        if as_json:
-            emit({"ok": False, "problems": [p.to_dict() for p in exc.problems]}, True)
-            sys.exit(1)
-        raise
-    emit({"ok": True, "key": loaded.key, "name": loaded.name,
-          "problems": [w.to_dict() for w in loaded.warnings]}, as_json,
-         f"{path}: {loaded.key} is valid" + "".join(f"\nwarning: {w}" for w in loaded.warnings))
+        problems = [p.to_dict() for p in exc.problems]
+    ok = not inspection.errors
+    lines = [f"{path}: {inspection.key or '?'} is valid" if ok else f"{path}: {inspection.key or '?'} has errors"]
+    lines += [f"error: {p}" + (f" ({p.code})" if p.code else "") for p in inspection.errors]
+    lines += [f"warning: {p}" + (f" ({p.code})" if p.code else "") for p in inspection.warnings]
+    emit({"ok": ok, **inspection.to_dict(), "problems": problems}, as_json, "\n".join(lines))
+    if not ok:
+        sys.exit(1)
 
 
 @processes.command("list")

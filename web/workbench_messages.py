@@ -1,0 +1,82 @@
+"""The modeler page's texts for its scripts, translated on the server and sent as JSON."""
+from __future__ import annotations
+
+from flask_babel import gettext as _
+
+
+def panel_messages() -> dict[str, str]:
+    """Every text modeler.js and modeler-panel.js show, by the name the scripts use."""
+    return {
+        # status and saving (modeler.js)
+        "saved": _("All changes saved."), "unsaved": _("Unsaved changes."), "saving": _("Saving…"),
+        "saveFailed": _("The draft was not saved. Try again."),
+        "checkFailed": _("The check did not run. Your changes are still here."),
+        "loadFailed": _("The modeler could not start. Download the draft and edit it in another BPMN tool."),
+        "signedOut": _("Your session has ended. Sign in again in another tab, then save."),
+        "serverFailed": _("The server failed. Your changes are still here; try again."),
+        "offline": _("The server cannot be reached. Your changes are still here; save again when it can."),
+        "conflict": _("Someone else saved this draft after you opened it. Reload to see their version."),
+        "conflictShort": _("Not saved: someone else saved first."),
+        "downloadMine": _("Download my version"), "reload": _("Reload"),
+        # the problem list
+        "problemsHeading": _("Problems"), "noProblems": _("No problems found."),
+        "counts": _("%(errors)s errors, %(warnings)s warnings"),
+        "refused": _("The diagram was refused:"),
+        "executable": _("Can run: it can be published."),
+        "notExecutable": _("Cannot run yet: fix the errors before publishing."),
+        "error": _("Error"), "warning": _("Warning"), "line": _("line %(n)s"),
+        # the side panel (modeler-panel.js)
+        "stepHeading": _("Selected element"), "sopHeading": _("The SOP"),
+        "name": _("Name"), "lane": _("Lane (who does it)"), "noLane": _("– in no lane –"),
+        "noLanes": _("This diagram has no lanes."),
+        "instructions": _("Instructions for staff"),
+        "instructionsHint": _("Shown to staff while they do this step. Markdown: **bold**, lists with -."),
+        "mutu": _("Quality standard (mutu baku)"), "budget": _("Time budget"),
+        "hours": _("hours"), "minutes": _("minutes"), "durationNone": _("No time budget."),
+        "durationInvalid": _("Not a duration Alur reads:"),
+        "mutuKelengkapan": _("Requirements (kelengkapan)"), "mutuOutput": _("Output"),
+        "mutuKeterangan": _("Note (keterangan)"),
+        "pauses": _("The case clock pauses at this step (waiting on the applicant)"),
+        "form": _("Form fields"), "noFields": _("This step has no form."), "addField": _("Add a field"),
+        "newField": _("New field"), "fieldLabel": _("Label"), "fieldId": _("Field id (letters, digits, _)"),
+        "fieldType": _("Type"), "fieldRequired": _("Required"), "removeField": _("Remove field"),
+        "moveUp": _("Move up"), "moveDown": _("Move down"),
+        "fieldType_string": _("Text (one line)"), "fieldType_text": _("Text (several lines)"),
+        "fieldType_long": _("Whole number"), "fieldType_double": _("Decimal number"),
+        "fieldType_boolean": _("Yes / no"), "fieldType_date": _("Date"), "fieldType_enum": _("Choice from a list"),
+        "options": _("Choices"), "noOptions": _("A choice field needs at least one choice."),
+        "addOption": _("Add a choice"), "newOption": _("New choice"), "optionLabel": _("Choice label"),
+        "optionId": _("Choice id"), "removeOption": _("Remove choice"),
+        "branch": _("Branch"), "condition": _("Condition (when this branch is taken)"),
+        "conditionHint": _("An expression over form fields, e.g. hasil == \"lengkap\"."),
+        "defaultBranch": _("Default branch (taken when no condition holds)"),
+        # the process
+        "typeProcess": _("Process"), "noProcess": _("This diagram has no process."),
+        "keyHint": _("The process id is the SOP's key: it stays the same across versions."),
+        "sopName": _("SOP name"), "poolName": _("Pool name"), "description": _("Description"),
+        "identity": _("SOP identity"), "sopNomor": _("SOP number"), "sopKode": _("Registration prefix"),
+        "sopKodeHint": _("2 to 6 capital letters, e.g. REK gives REK-2026-000123."),
+        "sopDasarHukum": _("Legal basis"), "sopKualifikasi": _("Executor qualifications"),
+        "sopKeterkaitan": _("Related SOPs"), "sopPeralatan": _("Equipment and forms"),
+        "sopPeringatan": _("Warning"), "sopPencatatan": _("Records kept"), "sopDisahkan": _("Approved by"),
+        "limit": _("Service limit"), "limitDuration": _("Time limit"),
+        "limitDefault": _("empty: 24 hours"), "calendar": _("Counted on"),
+        "calendarDefault": _("– default: round the clock –"), "calendar24": _("Round the clock (24x7)"),
+        "calendarWork": _("Working hours (jam kerja)"), "clockStart": _("The clock starts"),
+        "clockStartDefault": _("at registration"),
+        "escalateAt": _("Notify the head at this share of the limit"),
+        "escalateHint": _("e.g. 75% or 0.75; empty: the office's setting."),
+        "webhook": _("Webhook for escalations (optional)"),
+        # element kinds
+        "typeUserTask": _("User task"), "typeManualTask": _("Manual task"), "typeTask": _("Task"),
+        "typeServiceTask": _("Service task"), "typeScriptTask": _("Script task"),
+        "typeSendTask": _("Send task"), "typeReceiveTask": _("Receive task"),
+        "typeBusinessRuleTask": _("Business rule task"), "typeCallActivity": _("Call activity"),
+        "typeSubProcess": _("Subprocess"), "typeStartEvent": _("Start event"), "typeEndEvent": _("End event"),
+        "typeIntermediateCatchEvent": _("Intermediate event"), "typeIntermediateThrowEvent": _("Intermediate event"),
+        "typeBoundaryEvent": _("Boundary event"), "typeExclusiveGateway": _("Exclusive gateway (one branch)"),
+        "typeParallelGateway": _("Parallel gateway (all branches)"),
+        "typeInclusiveGateway": _("Inclusive gateway (some branches)"),
+        "typeEventBasedGateway": _("Event-based gateway"), "typeSequenceFlow": _("Sequence flow"),
+        "typeLane": _("Lane"), "typeTextAnnotation": _("Text annotation"),
+    }
