@@ -68,7 +68,7 @@ def test_scripts_name_no_address_but_namespaces():
     """Alur's own scripts fetch only from Alur: any absolute address in them is a namespace."""
     offenders = []
     for path in files(STATIC, ".js", ".mjs"):
-        if VENDOR in path.parents:
+        if STATIC / "vendor" in path.parents:  # vendored bundles are checked on their own below
             continue
         for url in ANY_ADDRESS.findall(path.read_text(encoding="utf-8")):
             if not NAMESPACES.match(url):
@@ -192,3 +192,99 @@ def test_diagram_partial_points_at_served_files_and_is_translated(app, language,
         for url in urls:
             assert url.startswith("/static/"), url
             assert client.get(url).status_code == 200, url
+
+
+# --- the SOP modeler (vendor/bpmn-js-modeler, only on /sop/drafts/<id>) ----------------------------
+
+MODELER = STATIC / "vendor" / "bpmn-js-modeler"
+MODELER_BUNDLE = MODELER / "bpmn-modeler.production.min.js"
+MODELER_SCRIPT = ROOT / "scripts" / "vendor-bpmn-modeler.sh"
+# Beside namespaces and the watermark: diagram-js deprecation notes and a licence note in a comment.
+SOURCE_NOTES = re.compile(r"https?://github\.com/(bpmn-io/diagram-js/(issues|pull)/\d+|adobe-webplatform/Snap\.svg/)")
+
+
+def test_vendored_modeler_names_only_namespaces_the_watermark_and_source_notes():
+    for path in (MODELER_BUNDLE, MODELER / "camunda.json"):
+        addresses = set(re.findall(r"https?://[A-Za-z0-9./_-]+", path.read_text(encoding="utf-8")))
+        unexpected = sorted(a for a in addresses if not NAMESPACES.match(a) and not WATERMARK_LINKS.match(a)
+                            and not SOURCE_NOTES.match(a))
+        assert not unexpected, f"{path.name} names addresses it might fetch: {unexpected}"
+
+
+def test_vendored_modeler_is_complete_and_pinned():
+    import json
+
+    assert MODELER_BUNDLE.stat().st_size > 300_000, "the modeler bundle is missing or truncated"
+    head = MODELER_BUNDLE.read_text(encoding="utf-8")[:300]
+    pinned = re.search(r'VERSION="\$\{BPMN_JS_VERSION:-([0-9][0-9.]*)\}"', MODELER_SCRIPT.read_text(encoding="utf-8"))
+    assert pinned and f"bpmn-modeler v{pinned.group(1)}" in head
+    for name in ("diagram-js.css", "bpmn-js.css", "bpmn-font/css/bpmn.css", "bpmn-font/font/bpmn.woff2"):
+        assert (MODELER / name).stat().st_size > 1_000, name
+    camunda = json.loads((MODELER / "camunda.json").read_text(encoding="utf-8"))
+    assert camunda["prefix"] == "camunda" and camunda["uri"] == "http://camunda.org/schema/1.0/bpmn"
+    assert {"Properties", "FormData", "FormField", "Validation", "Constraint", "Value"} <= \
+        {t["name"] for t in camunda["types"]}
+    readme = (MODELER / "README.md").read_text(encoding="utf-8")
+    assert f"bpmn-js {pinned.group(1)}" in readme and "watermark" in readme.lower()
+    assert "Camunda" in (MODELER / "LICENSE").read_text(encoding="utf-8")
+    assert "MIT" in (MODELER / "LICENSE.camunda-bpmn-moddle").read_text(encoding="utf-8") or \
+        "Permission is hereby granted" in (MODELER / "LICENSE.camunda-bpmn-moddle").read_text(encoding="utf-8")
+    text = MODELER_SCRIPT.read_text(encoding="utf-8")
+    assert MODELER_SCRIPT.stat().st_mode & stat.S_IXUSR
+    assert "set -euo pipefail" in text and "mktemp -d" in text and "--ignore-scripts" in text
+
+
+def test_only_the_modeler_page_loads_the_modeler():
+    users = sorted(str(p.relative_to(TEMPLATES)) for p in files(TEMPLATES, ".html")
+                   if "bpmn-js-modeler" in p.read_text(encoding="utf-8"))
+    assert users == ["workbench/modeler.html"], users
+
+
+def test_modeler_page_own_files_stay_small():
+    """The analyst's page carries the 570 KB modeler; Alur's own scripts and styles beside it stay small."""
+    own = sum((STATIC / "js" / name).stat().st_size for name in ("modeler.js", "modeler-panel.js", "modeler-model.js"))
+    own += (STATIC / "css" / "workbench.css").stat().st_size
+    assert own < 64_000, own
+
+
+@pytest.mark.parametrize("path, kind", [
+    ("vendor/bpmn-js-modeler/bpmn-modeler.production.min.js", "javascript"),
+    ("vendor/bpmn-js-modeler/camunda.json", "json"),
+    ("vendor/bpmn-js-modeler/bpmn-font/css/bpmn.css", "text/css"),
+    ("vendor/bpmn-js-modeler/bpmn-font/font/bpmn.woff2", "font/woff2"),
+    ("js/modeler.js", "javascript"),
+    ("css/workbench.css", "text/css"),
+])
+def test_modeler_assets_are_served_with_their_content_type(app, path, kind):
+    with app.test_client() as client:
+        response = client.get(f"/static/{path}")
+        assert response.status_code == 200 and kind in response.content_type, response.content_type
+
+
+
+# --- every vendored folder ----------------------------------------------------------------------
+
+VENDORED = sorted(p for p in (STATIC / "vendor").iterdir() if p.is_dir())
+
+
+@pytest.mark.parametrize("folder", VENDORED, ids=lambda p: p.name)
+def test_vendored_folder_has_its_licence_and_checksums_that_match(folder):
+    """Each vendored folder names its files with their sha256 in its README, and the files match."""
+    import hashlib
+
+    assert (folder / "LICENSE").is_file(), f"{folder.name} has no LICENSE"
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^- `([^`]+)` \((\d+) bytes, sha256 ([0-9a-f]{16,64})\)", readme, re.M)
+    assert listed, f"{folder.name}/README.md lists no file with its sha256"
+    for name, size, digest in listed:
+        data = (folder / name).read_bytes()
+        assert len(data) == int(size), f"{folder.name}/{name}: {len(data)} bytes, README says {size}"
+        assert hashlib.sha256(data).hexdigest().startswith(digest), f"{folder.name}/{name} differs from README"
+
+
+@pytest.mark.parametrize("folder", VENDORED, ids=lambda p: p.name)
+def test_vendored_scripts_are_made_by_a_script_in_scripts(folder):
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    scripts = re.findall(r"scripts/(vendor-[\w-]+\.sh)", readme)
+    assert scripts and all((ROOT / "scripts" / s).is_file() for s in scripts), \
+        f"{folder.name}/README.md names no script in scripts/ that re-creates it"

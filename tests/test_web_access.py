@@ -86,6 +86,25 @@ EXPECTED: dict[str, dict[str, dict]] = {
     "admin.users": {"GET": only(("admin",), PAGE), "POST": only(("admin",), FORM_ERROR)},
     "admin.user": {"GET": only(("admin",), PAGE), "POST": only(("admin",), FORM_ERROR)},
     "admin.password": {"POST": only(("admin",), FORM_ERROR)},
+    # The analyst workbench: managers read the catalogue and download; analysts and admins edit.
+    "workbench.catalogue": {"GET": only(("analyst", "manager", "admin"), PAGE)},
+    "workbench.version_download": {"GET": only(("analyst", "manager", "admin"), PAGE)},
+    "workbench.draft_download": {"GET": only(("analyst", "manager", "admin"), PAGE)},
+    "workbench.new_sop": {"POST": only(("analyst", "admin"), FORM_ERROR)},
+    "workbench.upload": {"POST": only(("analyst", "admin"), FORM_ERROR)},
+    "workbench.version_to_draft": {"POST": only(("analyst", "admin"), REDIRECT)},
+    "workbench.version_status": {"POST": only(("analyst", "admin"), status(303))},
+    "workbench.modeler": {"GET": only(("analyst", "admin"), PAGE)},
+    "workbench.check": {"POST": only(("analyst", "admin"), status(415))},
+    "workbench.save": {"POST": only(("analyst", "admin"), status(415))},
+    "workbench.publish": {"GET": only(("analyst", "admin"), PAGE), "POST": only(("analyst", "admin"), FORM_ERROR)},
+    "workbench.delete": {"POST": only(("analyst", "admin"), status(303))},
+    # Comparing versions is for managers and analysts; staff have no use for it.
+    "compare.page": {"GET": only(("analyst", "manager", "admin"), PAGE)},
+    "compare.model": {"GET": only(("analyst", "manager", "admin"), PAGE)},
+    # The official SOP document: every signed-in role reads it (staff follow the procedure).
+    "sopdoc.document": {"GET": signed_in(PAGE)},
+    "sopdoc.pdf": {"GET": signed_in(PAGE)},
 }
 
 
@@ -95,7 +114,9 @@ def world(web, engine, deploy):
     deploy("linear3.bpmn")
     case_id = engine.start_case("linear3", actor="fo")
     case = engine.case(case_id)
-    values = {"ref": case["registration_number"], "task_id": case["tasks"][0]["id"], "username": "bo"}
+    values = {"ref": case["registration_number"], "task_id": case["tasks"][0]["id"], "username": "bo",
+              "key": "linear3", "number": 1, "side": "1",
+              "draft_id": engine.draft_from_version("linear3", 1, author="analis")}
     return web, values
 
 

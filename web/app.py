@@ -65,8 +65,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
 
     from .admin_views import bp as admin_bp
     from .cases_views import bp as cases_bp
+    from .compare_views import bp as compare_bp
+    from .sop_doc_views import bp as sopdoc_bp
     from .tasks_views import bp as tasks_bp
-    for blueprint in (auth.bp, tasks_bp, cases_bp, admin_bp):
+    from .workbench_views import bp as workbench_bp
+    for blueprint in (auth.bp, tasks_bp, cases_bp, admin_bp, workbench_bp, compare_bp, sopdoc_bp):
         app.register_blueprint(blueprint)
 
     @app.before_request

@@ -9,6 +9,10 @@ import click
 from workflow_engine import Settings, open_engine
 
 from .cli_common import AlurGroup, Context, emit, friendly, json_option, pass_ctx
+from .cli_compare import compare
+from .cli_diff import diff
+from .cli_simulate import simulate
+from .cli_sopdoc import sop_doc
 from .cli_work import cases, processes, tasks
 
 
@@ -237,8 +241,8 @@ def demo(db_path, seed, days, case_count, host, port, no_serve):
         waitress_serve(create_app(settings, engine), host=host, port=port, threads=8)
 
 
-for _group in (processes, cases, tasks):
-    main.add_command(_group)
+for _command in (processes, cases, tasks, compare, diff, simulate, sop_doc):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":
