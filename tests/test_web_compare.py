@@ -143,3 +143,27 @@ def test_a_draft_can_be_compared_when_drafts_exist(app, engine):
     html = response.get_data(as_text=True)
     assert f'value="d{draft_id}" selected' in html
     assert "The two models are the same." in html or "Kedua model sama." in html
+
+
+@pytest.fixture
+def ran(app, engine):
+    """One approved case on each version of izin reklame, so every section has data."""
+    from sop_paths import run_path
+    from test_sop_izin_reklame import HAPPY, HAPPY_V2
+
+    run_path(engine, "izin_reklame", HAPPY, version=1)
+    run_path(engine, "izin_reklame", HAPPY_V2, version=2)
+    return app
+
+
+def test_one_page_holds_the_summary_diff_metrics_measured_forecast_and_findings(ran, engine):
+    html = page(sign_in(ran, "pimpinan"), "?a=1&b=2").get_data(as_text=True)
+    sections = ["summary-title", "diff-title", "Ukuran SOP", "Kinerja terukur", "Perkiraan (simulasi)"]
+    positions = [html.find(s) for s in sections]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(sections, positions))
+    measured = engine.measured("izin_reklame", 2)
+    share = measured["compliance"]["met_share"]
+    assert f"{share * 100:.1f} %" in html  # the summary shows what the measured section computed
+    assert "/sop/izin_reklame/v1/document" in html and "/sop/izin_reklame/v2/document.pdf" in html
+    assert 'id="measured-data"' in html and html.count('id="compare-data"') == 1
+    assert "style=" not in html
