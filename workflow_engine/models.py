@@ -211,3 +211,74 @@ class LocalHoliday(Base):
 
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
+
+
+class ApiToken(Base):
+    """A named token another agency's system uses on /api/v1: stored hashed, scoped, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the secret
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's first characters, to tell tokens apart
+    scopes: Mapped[list] = mapped_column(default=list)
+    # The service account whose name the token's actions carry (audit log, task completion).
+    acts_as: Mapped[str | None] = mapped_column(String(100))
+    created_by: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Connector(Base):
+    """A named call to another agency's HTTP API that BPMN service tasks use; secrets stay in settings."""
+
+    __tablename__ = "connectors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    method: Mapped[str] = mapped_column(String(10), default="POST")
+    # [{"field": case data key, "as": name in the request}] and [{"field": answer key, "as": case data key}]
+    send: Mapped[list] = mapped_column(default=list)
+    receive: Mapped[list] = mapped_column(default=list)
+    timeout_seconds: Mapped[int] = mapped_column(Integer, default=10)
+    retries: Mapped[int] = mapped_column(Integer, default=3)
+    # Name of the ALUR_CONNECTOR_<...> environment variable whose value is sent as the credential.
+    credential: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ConnectorJob(Base):
+    """One service task waiting on a connector call, done by the worker outside any transaction."""
+
+    __tablename__ = "connector_jobs"
+    __table_args__ = (UniqueConstraint("case_id", "spiff_task_id", name="uq_connector_jobs_case_task"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    spiff_task_id: Mapped[str] = mapped_column(String(36))
+    step_id: Mapped[str] = mapped_column(String(200))
+    connector: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(20), default="pending")  # pending, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    request: Mapped[dict | None]
+    response: Mapped[dict | None]
+    created_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+
+
+class SurveyResponse(Base):
+    """The applicant's satisfaction survey (SKM, PermenPANRB 14/2017) of one finished case."""
+
+    __tablename__ = "survey_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), unique=True)
+    answers: Mapped[dict]  # {"U1": 1..4, ..., "U9": 1..4}
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
