@@ -12,7 +12,7 @@ from workflow_engine.errors import BpmnValidationError
 
 HERE = Path(__file__).resolve().parent
 LOADER_FIXTURES = HERE / "fixtures" / "loader"
-MIWG = HERE.parent.parent / "shared" / "corpus" / "miwg-reference"
+from corpus import MIWG  # noqa: E402
 GOOD = LOADER_FIXTURES / "good_sop.bpmn"
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'

@@ -11,7 +11,7 @@ from workflow_engine import BpmnValidationError
 from workflow_engine.models import ProcessDraft
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("ALUR_MIWG_DIR") or ROOT.parent / "shared" / "corpus" / "miwg-reference")
+from corpus import MIWG as CORPUS  # noqa: E402
 REQUIRE = os.environ.get("ALUR_REQUIRE_CORPUS") == "1"
 FILES = sorted(CORPUS.glob("*.bpmn")) if CORPUS.is_dir() else []
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
 from conftest import FIXTURES, PROCESSES, csrf_of, sign_in
 
-MIWG = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "miwg-reference"
+from corpus import MIWG  # noqa: E402
 LINEAR3 = (FIXTURES / "linear3.bpmn").read_bytes()
 
 

@@ -19,7 +19,6 @@ answer is first put in Alur's terms, as workflow_engine/bpmn_diff.py documents:
 from __future__ import annotations
 
 import itertools
-import os
 from pathlib import Path
 
 import pytest
@@ -30,7 +29,7 @@ from workflow_engine.bpmn_xml import xpath
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = ROOT / "web" / "static" / "vendor" / "bpmn-js-differ" / "bpmn-js-differ.bundle.min.js"
 DIFF_FIXTURES = ROOT / "tests" / "fixtures" / "diff"
-MIWG = Path(os.environ.get("ALUR_MIWG_DIR") or ROOT.parent / "shared" / "corpus" / "miwg-reference")
+from corpus import MIWG  # noqa: E402
 
 
 def library_pairs() -> list[tuple[Path, Path]]:

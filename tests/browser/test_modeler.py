@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-MIWG = ROOT.parent / "shared" / "corpus" / "miwg-reference"
+from corpus import MIWG  # noqa: E402
 TRAYEK_V1 = ROOT / "processes" / "izin-trayek" / "v1.bpmn"
 NEW_KEY, NEW_NAME = "uji_modeler", "Uji modeler dari templat"
 NEW_STEP = "Periksa lapangan"
