@@ -312,6 +312,30 @@ def test_engine_forecast_of_a_version_and_of_a_draft_uses_recorded_cases(engine)
     assert draft["case_hours"]["sla"]["p50"] < version["case_hours"]["sla"]["p50"]
 
 
+def test_a_remembered_forecast_is_renewed_when_the_records_or_the_draft_change(engine):
+    from sop_paths import office_users, run_path
+
+    office_users(engine)
+    content = (FIXTURES / "linear3.bpmn").read_bytes()
+    key = engine.deploy(content, "linear3.bpmn", author="test").key
+    for _ in range(5):
+        run_path(engine, key, LINEAR3_DATA, step=timedelta(minutes=30))
+    first = engine.simulate(key, 1, cases=100, seed=1)
+    first["meets_limit"]["share"] = -1  # a caller changing its copy changes nothing remembered
+    assert engine.simulate(key, 1, cases=100, seed=1)["sources"]["history_cases"] == 5
+    assert engine.simulate(key, 1, cases=100, seed=1)["meets_limit"]["share"] == 1.0
+    run_path(engine, key, LINEAR3_DATA, step=timedelta(minutes=30))
+    assert engine.simulate(key, 1, cases=100, seed=1)["sources"]["history_cases"] == 6
+
+    draft_id = engine.create_draft(content, "linear3.bpmn", author="test")
+    before = engine.simulate(key, f"d{draft_id}", cases=100, seed=1)
+    assert [s["id"] for s in before["steps"]] == ["isi_formulir", "verifikasi", "terbitkan"]
+    revision = engine.draft(draft_id)["revision"]
+    engine.save_draft(draft_id, without_step(content, "verifikasi"), author="test", expected_revision=revision)
+    after = engine.simulate(key, f"d{draft_id}", cases=100, seed=1)
+    assert [s["id"] for s in after["steps"]] == ["isi_formulir", "terbitkan"]
+
+
 def test_engine_forecast_refuses_unknown_references(engine):
     from workflow_engine.errors import InvalidState, NotFound
 

@@ -1,7 +1,10 @@
 """The Engine's forecasts: simulated cases of any SOP version or draft, and simplification findings."""
 from __future__ import annotations
 
-from sqlalchemy import select
+import copy
+from collections import OrderedDict
+
+from sqlalchemy import func, select
 
 from . import store
 from .errors import InvalidState
@@ -13,6 +16,7 @@ from .sim_model import SopModel, build_model
 from .simulation import Simulator
 
 MAX_CASES = 20_000
+REMEMBERED = 64  # forecasts kept per engine; each is valid until the SOP's records change
 
 
 class Forecasts:
@@ -29,9 +33,13 @@ class Forecasts:
         if not 1 <= int(cases) <= MAX_CASES:
             raise InvalidState(f"cases must be between 1 and {MAX_CASES}, got {cases}")
         kind, number = parse_ref(ref)
+        return self._remembered(("simulate", key, kind, number, int(cases), int(seed), tuple(exclude_versions)),
+                                lambda: self._simulate(key, kind, number, int(cases), int(seed), exclude_versions))
+
+    def _simulate(self, key: str, kind: str, number: int, cases: int, seed: int, exclude_versions) -> dict:
         model = self.sim_model(key, kind, number)
         simulator = self.simulator(key, model, exclude_versions=exclude_versions)
-        result = simulator.run(int(cases), int(seed))
+        result = simulator.run(cases, seed)
         result.update(ref=f"d{number}" if kind == "draft" else str(number),
                       version=number if kind == "version" else None,
                       draft=number if kind == "draft" else None,
@@ -41,8 +49,37 @@ class Forecasts:
     def findings(self, key: str, version, *, cases: int = 400, seed: int = 0) -> list[dict]:
         """Ranked simplification suggestions for a version (or draft reference), most time saved first."""
         kind, number = parse_ref(version)
-        model = self.sim_model(key, kind, number)
-        return find(self.simulator(key, model), cases=cases, seed=seed)
+        return self._remembered(("findings", key, kind, number, int(cases), int(seed)),
+                                lambda: find(self.simulator(key, self.sim_model(key, kind, number)),
+                                             cases=cases, seed=seed))
+
+    def _remembered(self, what: tuple, compute):
+        """A forecast computed once per state of the SOP's records (and of the draft, for a draft).
+
+        Simulations and findings take up to a second or two; the compare page asks for four of them.
+        The stamp (cases and completed steps of the SOP, the draft's revision) changes with any new
+        record, so a remembered answer is never stale.
+        """
+        _, key, kind, number = what[:4]
+        with self.db.read() as s:
+            stamp = tuple(s.execute(
+                select(func.count(Case.id), func.max(Case.closed_at)).where(Case.process_key == key)).one())
+            stamp += tuple(s.execute(
+                select(func.count(TaskRecord.id), func.max(TaskRecord.completed_at))
+                .join(Case, Case.id == TaskRecord.case_id)
+                .where(Case.process_key == key, TaskRecord.completed_at.is_not(None))).one())
+        if kind == "draft":
+            stamp += (self.draft(number)["revision"],)
+        memory = self.__dict__.setdefault("_forecasts", OrderedDict())
+        entry = memory.get(what)
+        if entry is not None and entry[0] == stamp:
+            memory.move_to_end(what)
+            return copy.deepcopy(entry[1])  # callers may change their copy
+        result = compute()
+        memory[what] = (stamp, copy.deepcopy(result))
+        while len(memory) > REMEMBERED:
+            memory.popitem(last=False)
+        return result
 
     # --- parts -------------------------------------------------------------------------------------
     def sim_model(self, key: str, kind: str, number: int) -> SopModel:
