@@ -263,4 +263,8 @@ def test_make_demo_builds_the_office_and_its_history(tmp_path):
         for version in process["versions"]:
             created = datetime.fromisoformat(version["created_at"])
             assert created < now - timedelta(days=4) if version["version"] > 1 else created < now - timedelta(days=10)
+    # Each SOP's current version waits as the analyst's next draft, ready to compare and forecast.
+    drafts = engine.drafts()
+    assert sorted(d["key"] for d in drafts) == sorted(p["key"] for p in engine.processes())
+    assert all(d["base_version"] == 2 and d["executable"] for d in drafts)
     engine.db.dispose()

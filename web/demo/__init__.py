@@ -45,5 +45,11 @@ def make_demo(settings: Settings, path: Path, *, seed: int, days: int, cases: in
         engine.add_user(username, role=role, lanes=lanes, password_hash=hashed)
         echo(f"  {username:<9} {role:<8} {', '.join(lanes)}")
     generate_history(engine, seed=seed, days=days, cases=cases, echo=echo, now=now, password_hash=hashed)
+    engine.clock = FixedClock(now)
+    # The analyst's next round: each SOP's current version opened as a draft, so the workbench and the
+    # comparison (forecast of a draft against what was measured) have something to show.
+    for sop in engine.catalogue():
+        if sop["published_version"]:
+            engine.draft_from_version(sop["key"], sop["published_version"], author="analis")
     engine.clock = SystemClock()
     return engine
