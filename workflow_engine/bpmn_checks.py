@@ -8,6 +8,8 @@ from .bpmn_xml import (BPMN_NS, EMBEDDED_SUBPROCESSES, PERSON_TASKS, container_o
                        is_bpmn, lane_elements, line_of, local_name, xpath)
 from .durations import is_iso_duration
 from .errors import Problem
+from .exchange_bpmn import ELEMENTS as EXCHANGE_ELEMENTS, check_exchange
+from .sandbox import refusal
 
 GATEWAYS = ("exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway")
 EVENTS = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent")
@@ -24,6 +26,12 @@ UNSUPPORTED = {
     "businessRuleTask": "business rule tasks need a DMN decision table, which Alur does not load; "
                         "use an exclusive gateway with conditions",
 }
+# The database columns ids and names go into (process key and step ids: 200, names: 500).
+MAX_ID = 200
+MAX_NAME = 500
+# A timer cycle repeating more often than this, or a timer further than this away, cannot be meant.
+MAX_TIMER_REPEATS = 1000
+MAX_TIMER_SECONDS = 10 * 366 * 86400
 
 
 class Checker:
@@ -50,6 +58,7 @@ class Checker:
             if not isinstance(element.tag, str) or not element.tag.startswith(_ID_NAMESPACES):
                 continue
             element_id = element.get("id")
+            self._check_lengths(element, element_id)
             if element_id is None:
                 if is_bpmn(element, *FLOW_NODES, "sequenceFlow"):
                     self.add(f"a bpmn:{local_name(element)} on line {line_of(element)} has no id; give it one",
@@ -62,6 +71,11 @@ class Checker:
         for flow in xpath(self.root, ".//bpmn:sequenceFlow"):
             for attribute in ("sourceRef", "targetRef"):
                 self._check_flow_end(flow, attribute)
+        for ref in xpath(self.root, ".//bpmn:lane/bpmn:flowNodeRef"):
+            if (ref.text or "").strip() not in self.by_id:
+                lane = ref.getparent()
+                self.add(f"lane {lane.get('name') or lane.get('id')!r} lists {(ref.text or '').strip()[:80]!r}, "
+                         "but no element has that id; remove it from the lane", ref, lane.get("id"))
         for event in xpath(self.root, ".//bpmn:boundaryEvent"):
             target = self.by_id.get(event.get("attachedToRef") or "")
             if target is None or container_of(target) is not container_of(event):
@@ -73,6 +87,18 @@ class Checker:
                 if flow is None or not is_bpmn(flow, "sequenceFlow") or flow.get("sourceRef") != element.get("id"):
                     self.add(f"the default flow {element.get('default')!r} of {element.get('id')!r} is not one "
                              "of its outgoing sequence flows", element)
+
+    def _check_lengths(self, element, element_id: str | None) -> None:
+        # Longer ids and names do not fit the database columns they are stored in.
+        what = f"a bpmn:{local_name(element)} on line {line_of(element)}"
+        if element_id is not None and len(element_id) > MAX_ID:
+            self.add(f"{what} has an id of {len(element_id):,} characters; ids may have at most {MAX_ID}",
+                     element, element_id[:40] + "...")
+        name = element.get("name")
+        if name is not None and len(name) > MAX_NAME:
+            self.add(f"{what} has a name of {len(name):,} characters; names may have at most {MAX_NAME} "
+                     "(put longer text in the documentation)", element,
+                     element_id if element_id is None or len(element_id) <= MAX_ID else element_id[:40] + "...")
 
     def _check_flow_end(self, flow, attribute: str) -> None:
         ref = (flow.get(attribute) or "").strip()
@@ -117,13 +143,14 @@ class Checker:
             if name == "scriptTask" and not scripts_enabled:
                 self.add(f"script task {element.get('id')!r}: script tasks are disabled; "
                          "an administrator must enable scripts", element)
+            elif name == "scriptTask":
+                self._check_script(element)
             elif name == "callActivity":
                 self._check_call(element, processes_by_id)
             elif name == "timerEventDefinition":
                 self._check_timer(element, scripts_enabled)
-            elif name == "serviceTask":
-                self.add(f"service task {element.get('id')!r} has no implementation in Alur and would wait "
-                         "forever; use a user task or a plain task", element, severity="warning")
+            elif name in EXCHANGE_ELEMENTS:
+                check_exchange(self, element)  # connectors and messages (exchange_bpmn.py)
             if name in FLOW_NODES:
                 self._check_outgoing(element)
             if name in ("dataInputAssociation", "dataOutputAssociation"):
@@ -157,6 +184,32 @@ class Checker:
         except SyntaxError as exc:
             self.add(f"the {what} of {element.get('id')!r} is not a valid Python expression ({exc.msg}); "
                      "write Python such as status == 'lengkap' (FEEL and ${...} are not understood)", element)
+            return
+        except (RecursionError, MemoryError):
+            self.add(f"the {what} of {element.get('id')!r} is nested too deeply to compile", element)
+            return
+        self._sandbox_warning(text, "eval", element, f"the {what} of {element.get('id')!r}")
+
+    def _check_script(self, task) -> None:
+        script = next(iter(xpath(task, "./bpmn:script")), None)
+        text = script.text or "" if script is not None else ""
+        try:
+            ast.parse(text, mode="exec")
+        except SyntaxError as exc:
+            self.add(f"script task {task.get('id')!r}: the script is not valid Python (line {exc.lineno}: "
+                     f"{exc.msg})", task)
+            return
+        except (RecursionError, MemoryError):
+            self.add(f"script task {task.get('id')!r}: the script is nested too deeply to compile", task)
+            return
+        self._sandbox_warning(text, "exec", task, f"script task {task.get('id')!r}")
+
+    def _sandbox_warning(self, text: str, mode: str, element, what: str) -> None:
+        # Conditions and scripts run in the sandbox; what it refuses fails every case that gets there.
+        # A warning, not an error: the sandbox refuses it again at run time with a ScriptError.
+        why = refusal(text, mode)
+        if why:
+            self.add(f"{what} will fail on every case: {why}", element, severity="warning")
 
     def _check_call(self, call, processes_by_id: dict) -> None:
         called = (call.get("calledElement") or "").strip()
@@ -265,8 +318,9 @@ def _looks_like_iso_time(text: str) -> bool:
 def _iso_time_problem(kind: str, value: str) -> str | None:
     """Return why an ISO 8601 timer value is wrong, or None when it is fine."""
     if kind == "timeDuration":
-        return None if is_iso_duration(value) else \
-            f"{value!r} is not an ISO 8601 duration such as PT24H, P2D or PT30M"
+        if not is_iso_duration(value):
+            return f"{value!r} is not an ISO 8601 duration such as PT24H, P2D or PT30M"
+        return _too_long(value)
     if kind == "timeDate":
         try:
             datetime.fromisoformat(value)
@@ -281,15 +335,47 @@ def _iso_time_problem(kind: str, value: str) -> str | None:
         return f"{value!r} repeats without end; give a count, e.g. R3/{'/'.join(parts[1:])}"
     if not count.isdigit() or int(count) < 1:
         return f"{value!r} must repeat a positive whole number of times, e.g. R3/PT8H"
+    if int(count) > MAX_TIMER_REPEATS:
+        return f"{value!r} repeats {int(count):,} times; a timer may repeat at most {MAX_TIMER_REPEATS:,} times"
     durations = [p for p in parts[1:] if p.startswith("P")]
     dates = [p for p in parts[1:] if not p.startswith("P")]
     if len(durations) != 1 or not is_iso_duration(durations[0]):
         return f"{value!r} needs exactly one ISO 8601 interval, e.g. R3/PT8H"
+    if _seconds(durations[0]) <= 0:
+        return f"{value!r} repeats every {durations[0]}, that is without pause; give an interval such as PT8H"
+    if _too_long(durations[0]):
+        return _too_long(durations[0])
     for text in dates:
         try:
             datetime.fromisoformat(text)
         except ValueError:
             return f"{value!r} has {text!r}, which is not an ISO 8601 date and time"
+    return None
+
+
+_UNITS = {"Y": 366 * 86400, "M": 31 * 86400, "W": 7 * 86400, "D": 86400}
+_TIME_UNITS = {"H": 3600, "M": 60, "S": 1}
+
+
+def _seconds(duration: str) -> float:
+    """The longest length of an ISO 8601 duration in seconds (a year as 366 days, a month as 31)."""
+    date_part, _, time_part = duration.upper()[1:].partition("T")
+    total = 0.0
+    for part, units in ((date_part, _UNITS), (time_part, _TIME_UNITS)):
+        number = ""
+        for ch in part:
+            if ch in units:
+                total += float(number.replace(",", ".") or 0) * units[ch]
+                number = ""
+            else:
+                number += ch
+    return total
+
+
+def _too_long(duration: str) -> str | None:
+    if _seconds(duration) > MAX_TIMER_SECONDS:
+        return (f"{duration!r} is more than 10 years; a timer that far away never fires in practice "
+                "(and its due date may not be computable)")
     return None
 
 

@@ -32,9 +32,16 @@ from .engine_timers import TimerFailed, Timers
 from .engine_versions import DeployResult, ParsedVersion, SopVersions
 from .drafts import Drafts
 from .insights import Insights
+from .event_log import EventLogs
+from .dashboard import Dashboard
 from .sop_refs import VersionDiffs
 from .forecasts import Forecasts
+from .tracking import Tracking
+from .tokens import Tokens
+from .case_pages import CasePages
 from .sop_info import SopInfo
+from .connectors import Connectors
+from .messages import Messages
 
 __all__ = ["DeployResult", "Engine", "ParsedVersion", "TimerFailed"]
 
@@ -51,7 +58,8 @@ class _Loaded:
     open_rows: list | None = None  # the case's ready task rows, when already read
 
 
-class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Forecasts):
+class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Forecasts, Tracking, Tokens, CasePages,
+             Dashboard, EventLogs, Connectors, Messages):
     """Receives its collaborators (database, clock, settings) and owns no global state.
 
     Its operations are grouped by topic: SOP versions (engine_versions), timers
@@ -212,7 +220,11 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
 
     # --- reading ------------------------------------------------------------------------------
     def case(self, case_ref, *, as_of: datetime | None = None, with_tasks: bool = True) -> dict:
-        return self.viewer.case(case_ref, as_of=as_of, with_tasks=with_tasks)
+        view = self.viewer.case(case_ref, as_of=as_of, with_tasks=with_tasks)
+        if with_tasks:  # calls to other agencies, each failed one with a sentence saying why
+            view["connector_jobs"] = [j for j in self.connector_jobs(view["id"])
+                                      if as_of is None or j["created_at"] <= view["as_of"]]
+        return view
 
     def cases(self, **filters) -> list[dict]:
         return self.viewer.cases(**filters)
@@ -289,6 +301,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
         with s.no_autoflush:
             rows = loaded.open_rows if loaded.open_rows is not None else store.open_tasks_of_case(s, case.id)
             sync_task_rows(s, case, workflow, info, rows, now)
+            self._sync_connector_jobs(s, loaded, now)  # service tasks queue their calls (connectors.py)
             if case.status == "running" and workflow.is_completed():
                 case.status = "completed"
                 store.audit(s, now, "case.completed", case_id=case.id)

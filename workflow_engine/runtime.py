@@ -11,8 +11,10 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.camunda.serializer import DEFAULT_CONFIG as CAMUNDA_CONFIG
 
@@ -43,7 +45,8 @@ class StateCodec:
     """Turns specs and workflow states into JSON text and back."""
 
     def __init__(self):
-        self.registry = BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG)
+        # Camunda's config omits service tasks, which Alur runs through connectors (connectors.py).
+        self.registry = BpmnWorkflowSerializer.configure({**CAMUNDA_CONFIG, ServiceTask: BpmnTaskSpecConverter})
         self._serializer = BpmnWorkflowSerializer(self.registry)
         self._converter = _SpeclessWorkflowConverter(BpmnWorkflow, self.registry)
         self._lock = threading.Lock()

@@ -34,11 +34,12 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 
 from .errors import ScriptError
 
-__all__ = ["SandboxedEnvironment", "script_engine", "MAX_RANGE", "MAX_SEQUENCE", "MAX_INT_BITS"]
+__all__ = ["SandboxedEnvironment", "script_engine", "refusal", "MAX_RANGE", "MAX_SEQUENCE", "MAX_INT_BITS"]
 
 MAX_RANGE = 100_000          # elements a range() may have
 MAX_SEQUENCE = 1_000_000     # characters/items an operator or string method may produce
 MAX_INT_BITS = 65_536        # bits an integer produced by *, **, << may have (2**64 is fine)
+MAX_DATA = 2_000_000         # characters plus items the task data may hold after a script, counted as saved
 FILENAME = "<sop-script>"    # lets us find the failing line in tracebacks
 _SEQUENCES = (str, bytes, bytearray, list, tuple)
 
@@ -238,9 +239,21 @@ def _compile(source: str, mode: str):
         raise ScriptError(f"{kind} `{_describe(source)}` was refused: Line {exc.lineno}: {exc.msg}") from None
     except (ValueError, TypeError) as exc:
         raise ScriptError(f"{kind} `{_describe(source)}` could not be compiled: {exc}") from None
+    except (RecursionError, MemoryError):  # CPython's parser on e.g. 100,000 nested unary minuses
+        raise ScriptError(f"{kind} `{_describe(source)}` was refused: it is nested too deeply to compile") from None
     if result.errors or result.code is None:
         raise ScriptError(f"{kind} `{_describe(source)}` was refused: {'; '.join(result.errors)}")
     return result.code
+
+
+def refusal(source: str, mode: str) -> str | None:
+    """Why the sandbox would refuse to compile a script ("exec") or condition ("eval"); None if it would not."""
+    # Deploy asks this, so a syntax error or an escape is refused with the file instead of on a case.
+    try:
+        _compile(source, mode)
+    except ScriptError as exc:
+        return exc.message
+    return None
 
 
 def _tracer(deadline: float):
@@ -291,6 +304,11 @@ class SandboxedEnvironment(TaskDataEnvironment):
             # RestrictedPython's temporaries (_tmp0, _print...) are the only new "_" names possible.
             for key in [k for k in context if k.startswith("_") and k not in before]:
                 del context[key]
+        # Shared references pass the operator guards (`[s] * 1000` for a 1 MB `s`) but are written out
+        # once per reference when the case is saved: refuse data that would be that big.
+        if _too_much_data(context):
+            raise ScriptError(f"Script `{_describe(script)}` was stopped: the task data it leaves would be "
+                              f"larger than {MAX_DATA:,} characters and items")
         return True
 
     def _run(self, code, namespace, source, mode):
@@ -310,6 +328,28 @@ class SandboxedEnvironment(TaskDataEnvironment):
         except Exception as exc:
             raise ScriptError(f"{kind} `{_describe(source)}` failed{_where(exc, source)}: "
                               f"{type(exc).__name__}: {exc}") from exc
+
+
+def _too_much_data(value, limit: int = MAX_DATA) -> bool:
+    """Tell whether `value` written out (shared parts once per reference) exceeds `limit`; stops early."""
+    stack, total = [value], 0
+    while stack:
+        item = stack.pop()
+        total += 1
+        if isinstance(item, (str, bytes, bytearray)):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += 2 * len(item)  # counted before expanding, so the work stays within the limit
+            if total <= limit:
+                stack.extend(item.keys())
+                stack.extend(item.values())
+        elif isinstance(item, (list, tuple, set, frozenset)):
+            total += len(item)
+            if total <= limit:
+                stack.extend(item)
+        if total > limit:
+            return True
+    return False
 
 
 def _where(exc: BaseException, source: str) -> str:

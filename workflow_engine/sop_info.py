@@ -13,6 +13,8 @@ SOP_IDENTITY_KEYS = ("nomor", "dasarHukum", "kualifikasiPelaksana", "keterkaitan
 PROCESS_SLA_KEYS = ("batasWaktu", "kalender", "mulaiSetelah", "eskalasiPada", "webhook")
 TASK_MUTU_KEYS = ("kelengkapan", "waktu", "output", "keterangan")
 TASK_SLA_KEYS = ("jeda",)
+# On a service task: the connector (set up by an admin) it calls, as alur.connector (exchange_bpmn.py).
+TASK_EXCHANGE_KEYS = ("connector",)
 CALENDARS = ("24x7", "jam-kerja")
 DEFAULT_LIMIT = "PT24H"
 DEFAULT_CALENDAR = "24x7"
@@ -62,12 +64,14 @@ class StepInfo:
     note: str | None = None
     pauses_clock: bool = False
     form: tuple[FormField, ...] = ()
+    connector: str | None = None  # a service task's alur.connector
 
     def to_dict(self) -> dict:
         return {"id": self.id, "name": self.name, "kind": self.kind, "lane": self.lane,
                 "documentation": self.documentation, "budget_seconds": self.budget_seconds,
                 "requirements": self.requirements, "output": self.output, "note": self.note,
-                "pauses_clock": self.pauses_clock, "form": [f.to_dict() for f in self.form]}
+                "pauses_clock": self.pauses_clock, "form": [f.to_dict() for f in self.form],
+                "connector": self.connector}
 
     @classmethod
     def from_dict(cls, data: dict) -> "StepInfo":
@@ -76,7 +80,8 @@ class StepInfo:
                    budget_seconds=data.get("budget_seconds"), requirements=data.get("requirements"),
                    output=data.get("output"), note=data.get("note"),
                    pauses_clock=bool(data.get("pauses_clock", False)),
-                   form=tuple(FormField.from_dict(f) for f in data.get("form", ())))
+                   form=tuple(FormField.from_dict(f) for f in data.get("form", ())),
+                   connector=data.get("connector"))
 
 
 @dataclass(frozen=True)

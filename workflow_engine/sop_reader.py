@@ -8,6 +8,7 @@ from .bpmn_xml import (ACTIVITIES, PERSON_TASKS, camunda_properties, documentati
                        effective_lanes, is_bpmn, lane_elements, line_of, local_name, xpath)
 from .durations import parse_duration
 from .errors import Problem
+from .exchange_bpmn import connector_of
 from .forms import FIELD_TYPES, convert_value
 from .sop_info import (CALENDARS, DEFAULT_CALENDAR, DEFAULT_LIMIT, PROCESS_SLA_KEYS,
                        SOP_IDENTITY_KEYS, TASK_MUTU_KEYS, TASK_SLA_KEYS, FormField, SopInfo,
@@ -221,7 +222,8 @@ class SopReader:
             documentation=documentation, budget_seconds=budget,
             requirements=props.get("mutu.kelengkapan", (None,))[0], output=props.get("mutu.output", (None,))[0],
             note=props.get("mutu.keterangan", (None,))[0], pauses_clock=pauses,
-            form=self.form(element) if kind == "userTask" else ())
+            form=self.form(element) if kind == "userTask" else (),
+            connector=connector_of(element) if kind == "serviceTask" else None)
 
     def form(self, task) -> tuple[FormField, ...]:
         """Return the camunda:formData fields of a user task."""

@@ -1,4 +1,4 @@
-"""The worker: fires due BPMN timers and runs SLA escalations, then sleeps until the next due time.
+"""The worker: fires due BPMN timers, calls other agencies' APIs (connectors) and runs SLA escalations.
 
 Any number of workers may run side by side on PostgreSQL: each due case is claimed with
 `FOR UPDATE SKIP LOCKED` inside the transaction that fires it (Engine.fire_next_due_timer), so a
@@ -47,6 +47,7 @@ class Worker:
         self._stop: threading.Event | None = None  # set by run_forever: a pass ends early on stop
         self.fired_total = 0
         self.escalations_total = 0
+        self.calls_total = 0
         self.failures_total = 0
 
     # --- one pass ---------------------------------------------------------------------------------
@@ -78,8 +79,25 @@ class Worker:
         self._full_pass = attempts >= self.batch
         self.fired_total += fired
         if self._stop is None or not self._stop.is_set():
+            self._call_connectors()
+        if self._stop is None or not self._stop.is_set():
             self._escalate()
         return fired
+
+    def _call_connectors(self) -> int:
+        """Run the due calls to other agencies (connectors.py); each call's outcome is its job's."""
+        run = getattr(self.engine, "run_connector_jobs", None)
+        if run is None:
+            return 0
+        try:
+            called = run(limit=self.batch, stop=self._stop) or 0
+        except Exception:
+            log.exception("connector calls failed; trying again on the next pass")
+            return 0
+        if called:
+            log.info("%s connector call(s) made", called)
+        self.calls_total += called
+        return called
 
     def _escalate(self) -> int:
         run = getattr(self.engine, "run_escalations", None)
@@ -125,6 +143,14 @@ class Worker:
             return self.max_sleep
         if due is not None:
             delay = min(delay, (due - now).total_seconds() + _AFTER_DUE)
+        try:
+            call_due = self.engine.next_connector_job_due()
+        except Exception:
+            log.exception("reading the next due connector call failed")
+            call_due = None
+        if call_due is not None:
+            # At least a second: an overdue call left for the next pass (its agency was down) must not spin.
+            delay = min(delay, max((call_due - now).total_seconds(), 1.0))
         if self._failing:
             soonest = min(retry_at for retry_at, _ in self._failing.values())
             delay = min(delay, soonest - time.monotonic() + _AFTER_DUE)
