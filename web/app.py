@@ -58,7 +58,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     )
     app.config.update(config or {})
     app.extensions["alur"] = engine
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
     auth.init_app(app)
     i18n.init_app(app, settings)
     register_filters(app, settings)
@@ -66,11 +66,23 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     from .admin_views import bp as admin_bp
     from .cases_views import bp as cases_bp
     from .compare_views import bp as compare_bp
+    from .eventlog_views import bp as eventlog_bp
     from .sop_doc_views import bp as sopdoc_bp
     from .tasks_views import bp as tasks_bp
+    from .tracking_views import bp as tracking_bp
     from .workbench_views import bp as workbench_bp
-    for blueprint in (auth.bp, tasks_bp, cases_bp, admin_bp, workbench_bp, compare_bp, sopdoc_bp):
+    for blueprint in (auth.bp, tasks_bp, cases_bp, admin_bp, workbench_bp, compare_bp, sopdoc_bp,
+                      eventlog_bp, tracking_bp):
         app.register_blueprint(blueprint)
+    from .admin_tokens import bp as tokens_bp
+    from .api import bp as api_bp
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(api_bp)
+    from .dashboard_views import bp as dashboard_bp
+    app.register_blueprint(dashboard_bp)
+    from .admin_connectors import bp as connectors_bp
+    app.register_blueprint(connectors_bp)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token only, never by the session cookie
 
     @app.before_request
     def _request_id():

@@ -10,9 +10,13 @@ from workflow_engine import Settings, open_engine
 
 from .cli_common import AlurGroup, Context, emit, friendly, json_option, pass_ctx
 from .cli_compare import compare
+from .cli_connectors import connectors
 from .cli_diff import diff
+from .cli_export import export
+from .cli_report import report
 from .cli_simulate import simulate
 from .cli_sopdoc import sop_doc
+from .cli_tokens import tokens
 from .cli_work import cases, processes, tasks
 
 
@@ -241,7 +245,7 @@ def demo(db_path, seed, days, case_count, host, port, no_serve):
         waitress_serve(create_app(settings, engine), host=host, port=port, threads=8)
 
 
-for _command in (processes, cases, tasks, compare, diff, simulate, sop_doc):
+for _command in (processes, cases, tasks, compare, diff, simulate, sop_doc, export, tokens, report, connectors):
     main.add_command(_command)
 
 
