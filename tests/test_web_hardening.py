@@ -20,8 +20,8 @@ STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
 PAYLOAD = f"XSS-{uuid.uuid4().hex[:12]}"
 SCRIPT = f"<script>alert('{PAYLOAD}')</script>"
 # Known gaps, reported to their owners; strict: fixing one turns this test red until it is removed here.
-INLINE_XML = {"compare.model": "serves uploaded BPMN without Content-Disposition: attachment"}
-HTML_NAMES = {"workbench.draft_download": "keeps the uploaded file's name, so 'x.html' downloads as x.html"}
+INLINE_XML: dict = {}  # endpoints known to serve uploaded BPMN inline (none)
+HTML_NAMES: dict = {}  # endpoints known to offer an uploaded file under an HTML name (none)
 
 
 def sample_values(rule, known: dict) -> dict:

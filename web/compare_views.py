@@ -174,4 +174,7 @@ def model(key: str, side: str):
         xml = engine().sop_xml(key, side)
     except (ValueError, NotFound):
         abort(404)
-    return Response(xml, mimetype="application/xml", headers={"Cache-Control": "private, no-cache"})
+    # An attachment, like every download of uploaded BPMN; the viewers fetch it as data, so they don't mind.
+    return Response(xml, mimetype="application/xml", headers={
+        "Cache-Control": "private, no-cache",
+        "Content-Disposition": f'attachment; filename="{key}-{side}.bpmn"'})

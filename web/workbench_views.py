@@ -45,7 +45,10 @@ def safe_filename(name: str, fallback: str = "sop.bpmn") -> str:
     """A file name fit for a Content-Disposition header and for the draft's record."""
     base = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
     cleaned = "".join(c for c in base if c.isalnum() or c in "-_. ")[:120].strip(" .")
-    return cleaned or fallback
+    if not cleaned:
+        return fallback
+    # Whatever an upload was called, it is offered back as BPMN, never as a page a browser renders.
+    return cleaned if cleaned.lower().endswith(".bpmn") else cleaned.rsplit(".", 1)[0] + ".bpmn"
 
 
 def bpmn_download(xml: str, filename: str) -> Response:
