@@ -120,3 +120,43 @@ def test_a_stale_revision_saves_nothing(engine, deploy):
         assert s.get(TaskRecord, tasks["cek_administrasi"]["id"]).state == "ready"
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "task.completed")) == 0
+
+
+def test_a_branch_completed_between_reading_the_rows_and_the_case_is_never_closed_again(two_engines, deploy,
+                                                                                         database_url):
+    """The task rows and the case of an operation come from one snapshot (a soak test found this).
+
+    Here the other branch is completed and committed just after this operation read its task rows:
+    a case read afresh would be newer than those rows, and the stale open row of the other branch
+    would be closed as 'cancelled' although it was completed. With one snapshot the revision check
+    refuses this operation instead.
+    """
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite holds the write lock from the first read, so no one can commit in between")
+    first, second = two_engines
+    case_id, tasks = _prepare(first, deploy)
+    mine, theirs = tasks["cek_administrasi"], tasks["survei_lapangan"]
+    from workflow_engine import store
+
+    original = store.task_for_user
+    interleaved = []
+
+    def read_then_let_the_other_commit(*args, **kwargs):
+        result = original(*args, **kwargs)
+        if not interleaved:  # only the first read; the other engine's own read passes straight through
+            interleaved.append(True)
+            done = threading.Thread(target=lambda: second.complete(theirs["id"], user="teknis"))
+            done.start()
+            done.join(10)
+        return result
+
+    store.task_for_user = read_then_let_the_other_commit
+    try:
+        with pytest.raises(Conflict):
+            first.complete(mine["id"], user="bo")
+    finally:
+        store.task_for_user = original
+    with first.db.read() as s:
+        row = s.get(TaskRecord, theirs["id"])
+        assert (row.state, row.completed_by) == ("completed", "teknis")
+    first.complete(mine["id"], user="bo")  # read afresh, it goes on

@@ -145,7 +145,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
     def claim(self, task_id: int, *, user: str) -> None:
         """Take a ready task so that others see who is working on it."""
         with self._operation() as s:
-            task, person, _ = self._task_for(s, task_id, user)
+            task, person, _, _ = self._task_for(s, task_id, user)
             if task.claimed_by == user:
                 return
             if task.claimed_by:
@@ -157,7 +157,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
     def release(self, task_id: int, *, user: str) -> None:
         """Give a claimed task back to the lane."""
         with self._operation() as s:
-            task, person, _ = self._task_for(s, task_id, user)
+            task, person, _, _ = self._task_for(s, task_id, user)
             if task.claimed_by is None:
                 return
             if task.claimed_by != user and person.role != "admin":
@@ -170,10 +170,10 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
     def complete(self, task_id: int, *, user: str, data: Mapping | None = None) -> int:
         """Complete a ready task with form data and run the engine on; returns the case id."""
         with self._operation() as s:
-            task, person, open_rows = self._task_for(s, task_id, user)
+            task, person, open_rows, case = self._task_for(s, task_id, user)
             if task.claimed_by and task.claimed_by != user:
                 raise Conflict(f"task {task_id} is claimed by {task.claimed_by}")
-            loaded = self._open(s, task.case_id, open_rows)
+            loaded = self._open(s, task.case_id, open_rows, case)
             step = loaded.info.steps.get(task.step_id)
             values = validate_form(step.form if step else (), data or {})
             spiff_task = loaded.workflow.get_task_from_id(UUID(task.spiff_task_id))
@@ -243,19 +243,19 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
             raise Conflict("someone else already changed this case; nothing of yours was saved. "
                            "Reload it and try again") from exc
 
-    def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User, list]:
-        """The task if this user may act on it now, with the case's open tasks."""
-        task, person, open_rows = store.task_for_user(s, task_id, username)
+    def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User, list, Case]:
+        """The task if this user may act on it now, with the case's open tasks and the case (one snapshot)."""
+        task, person, open_rows, case = store.task_for_user(s, task_id, username)
         if not person.active:
             raise Forbidden(f"user '{username}' is deactivated")
-        if not people.may_act(person, task, s.get(Case, task.case_id)):
+        if not people.may_act(person, task, case):
             raise Forbidden(f"user '{username}' is not in lane '{task.lane}' of task {task_id}")
         if task.state == "completed":
             raise Conflict(f"task {task_id} was already completed by {task.completed_by} at "
                            f"{task.completed_at.astimezone(self.zone).isoformat()}")
         if task.state != "ready":
             raise InvalidState(f"task {task_id} is {task.state}, not ready")
-        return task, person, open_rows
+        return task, person, open_rows, case
 
     def task(self, task_id: int, *, username: str | None = None) -> dict:
         """A task's few facts, and whether `username` may see it and act on it."""
@@ -272,8 +272,9 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
                 facts["may_see"] = facts["may_act"] or person.role != "staff"
             return facts
 
-    def _open(self, s: Session, case_id: int, open_rows: list | None = None) -> _Loaded:
-        case = store.case_by_id(s, case_id)
+    def _open(self, s: Session, case_id: int, open_rows: list | None = None, case: Case | None = None) -> _Loaded:
+        # With open_rows, pass the case read with them: the revision check then covers both.
+        case = case if case is not None else store.case_by_id(s, case_id)
         if case.status != "running":
             raise InvalidState(f"case {case.registration_number} is {case.status}")
         spec, subprocess_specs, info, _ = self.version(case.process_version_id, s)

@@ -92,10 +92,12 @@ def task_by_id(session: Session, task_id: int) -> TaskRecord:
 
 
 def task_for_user(session: Session, task_id: int,
-                  username: str) -> tuple[TaskRecord, User, list[TaskRecord]]:
-    """A task, its case, the case's open tasks and the acting user, in one round trip.
+                  username: str) -> tuple[TaskRecord, User, list[TaskRecord], Case]:
+    """A task, the acting user, the case's open tasks and the case, in one round trip.
 
-    Every task operation needs all of them; the user joins on a constant condition (one row).
+    Every task operation needs all of them; the user joins on a constant condition (one row). The
+    case must be used from here too: read again in a second statement it could be newer than the
+    task rows (READ COMMITTED), and a stale open row would then be closed against a fresh workflow.
     """
     case_of_task = select(TaskRecord.case_id).where(TaskRecord.id == task_id).scalar_subquery()
     rows = session.execute(
@@ -107,7 +109,7 @@ def task_for_user(session: Session, task_id: int,
     if task is None:
         user_by_name(session, username)  # says which of the two is missing
         raise NotFound(f"task {task_id} does not exist")
-    return task, rows[0][2], [row[0] for row in rows if row[0].state == "ready"]
+    return task, rows[0][2], [row[0] for row in rows if row[0].state == "ready"], rows[0][1]
 
 
 def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
