@@ -325,6 +325,15 @@ class Connectors:
             log.error("connector job %s of case %s failed for good: %s", job.id, job.case_id, message)
 
     # --- reading and retrying ------------------------------------------------------------------
+    def calls_agencies(self, key: str, number: int) -> bool:
+        """Whether version `number` of SOP `key` has a service task; versions never change, so kept."""
+        known = self.__dict__.setdefault("_calls_agencies", {})
+        if (key, number) not in known:
+            with self.db.read() as s:
+                info = self.version(store.version_id(s, key, number), s).info
+            known[(key, number)] = any(step.kind == "serviceTask" for step in info.steps.values())
+        return known[(key, number)]
+
     def connector_jobs(self, case_ref=None, *, state: str | None = None, limit: int = 200) -> list[dict]:
         """Connector calls (of one case, or all), newest first, each with a sentence saying what went wrong."""
         with self.db.read() as s:

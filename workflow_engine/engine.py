@@ -222,8 +222,9 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
     def case(self, case_ref, *, as_of: datetime | None = None, with_tasks: bool = True) -> dict:
         view = self.viewer.case(case_ref, as_of=as_of, with_tasks=with_tasks)
         if with_tasks:  # calls to other agencies, each failed one with a sentence saying why
-            view["connector_jobs"] = [j for j in self.connector_jobs(view["id"])
-                                      if as_of is None or j["created_at"] <= view["as_of"]]
+            # Only SOPs with service tasks have any: the task page of every other SOP reads nothing more.
+            jobs = self.connector_jobs(view["id"]) if self.calls_agencies(view["process"], view["version"]) else []
+            view["connector_jobs"] = [j for j in jobs if as_of is None or j["created_at"] <= view["as_of"]]
         return view
 
     def cases(self, **filters) -> list[dict]:

@@ -86,32 +86,27 @@ class Worker:
 
     def _call_connectors(self) -> int:
         """Run the due calls to other agencies (connectors.py); each call's outcome is its job's."""
-        run = getattr(self.engine, "run_connector_jobs", None)
-        if run is None:
-            return 0
-        try:
-            called = run(limit=self.batch, stop=self._stop) or 0
-        except Exception:
-            log.exception("connector calls failed; trying again on the next pass")
-            return 0
-        if called:
-            log.info("%s connector call(s) made", called)
+        called = self._side_pass("connector calls", lambda: self.engine.run_connector_jobs(limit=self.batch,
+                                                                                          stop=self._stop))
         self.calls_total += called
         return called
 
     def _escalate(self) -> int:
-        run = getattr(self.engine, "run_escalations", None)
-        if run is None:
-            return 0
-        try:
-            sent = run() or 0
-        except Exception:
-            log.exception("SLA escalations failed; trying again on the next pass")
-            return 0
-        if sent:
-            log.info("%s SLA escalation(s) sent", sent)
+        sent = self._side_pass("SLA escalations", self.engine.run_escalations)
         self.escalations_total += sent
         return sent
+
+    @staticmethod
+    def _side_pass(what: str, run) -> int:
+        """One pass of work beside the timers; a failure is logged and tried again on the next pass."""
+        try:
+            done = run() or 0
+        except Exception:
+            log.exception("%s failed; trying again on the next pass", what)
+            return 0
+        if done:
+            log.info("%s: %s done", what, done)
+        return done
 
     # --- failing cases ----------------------------------------------------------------------------
     def _back_off(self, exc: TimerFailed) -> None:
