@@ -307,24 +307,13 @@ def test_pages_outside_the_api_keep_their_html_errors(world):
     assert response.status_code == 404 and response.mimetype == "text/html"
 
 
-# --- messages (engine.deliver_message comes from the connectors work) ----------------------------
-def test_messages_answer_501_until_the_engine_receives_them(world):
-    if hasattr(world.engine, "deliver_message"):
-        pytest.skip("the engine receives messages: test_a_message_moves_the_case_on covers the endpoint")
-    case = _start(world)
-    _error(world.api.post(f"/api/v1/cases/{case['id']}/messages/izin_dinas", json={"payload": {}}), 501,
-           "not_implemented")
-
-
+# --- messages ---------------------------------------------------------------------------------------
 def test_message_body_is_checked_first(world):
     error = _error(world.api.post("/api/v1/cases/1/messages/x", json={"payload": [1]}), 422, "invalid_request")
     assert "payload" in error["fields"]
 
 
 def test_a_message_moves_the_case_on(world, deploy):
-    if not hasattr(world.engine, "deliver_message"):
-        pytest.skip("engine.deliver_message is not there yet: test_messages_answer_501_until_the_engine_"
-                    "receives_them covers the endpoint")
     deploy("message_verifikasi.bpmn")
     case = world.api.post("/api/v1/cases", json={"process": "message_verifikasi"}).get_json()
     task_id = case["open_tasks"][0]["id"]

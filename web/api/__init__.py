@@ -21,8 +21,7 @@ MAX_BODY_BYTES = 1_000_000
 
 STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 409: "conflict", 413: "too_large",
-                415: "unsupported_media_type", 422: "invalid_request", 500: "internal_error",
-                501: "not_implemented"}
+                415: "unsupported_media_type", 422: "invalid_request", 500: "internal_error"}
 # The engine's error codes and the HTTP status each is answered with.
 ENGINE_STATUS = {"not_found": 404, "forbidden": 403, "conflict": 409, "invalid_state": 409,
                  "invalid_form": 422, "script_error": 422, "engine_limit": 409, "invalid_bpmn": 422}

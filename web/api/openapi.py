@@ -218,8 +218,7 @@ def _spec() -> dict:
             "/cases/{ref}/messages/{name}": {"post": operation(
                 "deliverMessage", "Deliver a message a case waits for (another agency's answer)",
                 "messages:write",
-                {**responses(200, "The case after the message moved it on.", "Case", 400, 404, 409, 413, 415, 422),
-                 "501": error("This Alur does not receive messages yet (not_implemented).")},
+                responses(200, "The case after the message moved it on.", "Case", 400, 404, 409, 413, 415, 422),
                 tag="Cases", request="Message",
                 parameters=[REF, {"name": "name", "in": "path", "required": True,
                                   "description": "The BPMN message's name.", "schema": {"type": "string"}}])},

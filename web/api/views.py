@@ -123,10 +123,7 @@ def message(ref: str, name: str):
     data = json_body()
     _unknown_members(data, ("payload",))
     payload = _object(data, "payload")
-    deliver = getattr(engine(), "deliver_message", None)
-    if deliver is None:
-        raise ApiError(501, "not_implemented", "this Alur does not receive messages yet")
-    result = deliver(ref, name, payload, actor=g.api_token["acts_as"])
+    result = engine().deliver_message(ref, name, payload, actor=g.api_token["acts_as"])
     return jsonify(_case_detail(result["id"]))
 
 
