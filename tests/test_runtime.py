@@ -2,13 +2,14 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from SpiffWorkflow.bpmn import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.util.task import TaskState
 
 from conftest import FIXTURES
-from workflow_engine import FixedClock
-from workflow_engine.runtime import StateCodec, running_on, tree_depth
+from workflow_engine import EngineLimitError, FixedClock
+from workflow_engine.runtime import StateCodec, guard_depth, running_on, tree_depth
 
 
 def _parse(name, process_id):
@@ -72,3 +73,17 @@ def test_tree_depth_grows_with_a_loop():
         task.run()
         workflow.do_engine_steps()
     assert tree_depth(workflow) > start + 5
+
+
+def test_the_depth_guard_refuses_a_tree_deeper_than_its_limit():
+    spec, subs = _parse("rework_loop.bpmn", "rework_loop")
+    workflow = BpmnWorkflow(spec, subs)
+    workflow.do_engine_steps()
+    for _ in range(20):
+        [task] = workflow.get_tasks(state=TaskState.READY, manual=True)
+        task.data["hasil"] = "ulang"
+        task.run()
+        workflow.do_engine_steps()
+    guard_depth(workflow, tree_depth(workflow))
+    with pytest.raises(EngineLimitError, match="too many times"):
+        guard_depth(workflow, tree_depth(workflow) - 1)

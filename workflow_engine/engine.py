@@ -24,7 +24,8 @@ from .errors import AlurError, Conflict, Forbidden, FormError, InvalidState, Scr
 from .forms import check_start_data, validate_form
 from .models import Case, ProcessVersion, TaskRecord, User
 from .runtime import SpecCache, StateCodec, guard_depth, running_on
-from .task_rows import deadline_may_move, next_timer, sync_task_rows
+from .tree_pruning import prune_history
+from .task_rows import deadline_may_move, next_timer, record_completion, sync_task_rows
 from .sandbox import script_engine
 from .settings import Settings
 from .engine_office import Office
@@ -184,9 +185,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
             spiff_task.data.update(values)
             self._run(spiff_task.run)
             self._advance(loaded.workflow)
-            if task.claimed_by is None:
-                task.claimed_by, task.claimed_at = user, now
-            task.state, task.completed_at, task.completed_by, task.data = "completed", now, user, values
+            record_completion(task, user, values, now)
             loaded.case.data = {**loaded.case.data, **values}
             if loaded.info.clock_starts_after == task.step_id and loaded.case.clock_started_at is None:
                 loaded.case.clock_started_at = now
@@ -295,6 +294,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
 
     def _advance(self, workflow: BpmnWorkflow) -> None:
         self._run(workflow.do_engine_steps)
+        prune_history(workflow)  # loops would otherwise grow the state (and its cost) every round
         guard_depth(workflow, self.settings.max_tree_depth)
 
     def _save(self, s: Session, loaded: _Loaded, now: datetime, state_json: str | None = None) -> None:
