@@ -44,8 +44,8 @@ class CaseViewer:
             closed_at=closed, at_risk_share=self.engine.settings.at_risk_share)
 
     def deadline_for(self, session: Session, case: Case, info: SopInfo, now: datetime):
-        tasks = store.tasks_of_case(session, case.id)
-        return self.clock_of(session, case, info, tasks, now).deadline
+        # Only the applicant-side rows move the clock: a long rework history is not read in full.
+        return self.clock_of(session, case, info, store.pause_rows_of_case(session, case.id), now).deadline
 
     # --- cases --------------------------------------------------------------------------------
     def case(self, case_ref, *, as_of: datetime | None = None, with_tasks: bool = True) -> dict:

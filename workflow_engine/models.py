@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
-from sqlalchemy import (JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text,
+from sqlalchemy import (JSON, Boolean, Date, DateTime, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -32,7 +32,7 @@ class UTCDateTime(TypeDecorator):
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON, float: Float}
 
 
 class ProcessVersion(Base):
@@ -87,6 +87,9 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_key", "status", "process_key"),
         Index("ix_cases_started_at", "started_at"),
+        # Covers weekly compliance: SQLite would otherwise read each row past its large state_json.
+        Index("ix_cases_closed", "status", "practice", "process_key", "closed_at", "process_version_id",
+              "deadline_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -126,6 +129,11 @@ class TaskRecord(Base):
     __table_args__ = (
         Index("ix_tasks_state_lane", "state", "lane"),
         Index("ix_tasks_case", "case_id", "state"),
+        # Step medians over years of rows: a median is one walk to the middle of its step's entries.
+        Index("ix_tasks_completed", "state", "completed_at", "process_version_id", "step_id", "practice",
+              "wait_seconds", "work_seconds", "duration_seconds"),
+        *(Index(f"ix_tasks_{name}_order", "state", "process_version_id", "step_id", f"{name}_seconds",
+                "completed_at", "practice") for name in ("wait", "work", "duration")),
         UniqueConstraint("case_id", "spiff_task_id", name="uq_tasks_case_spiff"),
     )
 
@@ -145,6 +153,14 @@ class TaskRecord(Base):
     budget_seconds: Mapped[int | None] = mapped_column(Integer)
     pauses_clock: Mapped[bool] = mapped_column(Boolean, default=False)
     data: Mapped[dict | None]
+    # Copied from the case (neither ever changes), so step reports need no join with cases.
+    process_version_id: Mapped[int | None] = mapped_column(Integer)
+    practice: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # Wall-clock seconds, written at completion: ready -> claimed (or completed when never claimed),
+    # claimed -> completed, ready -> completed.
+    wait_seconds: Mapped[float | None]
+    work_seconds: Mapped[float | None]
+    duration_seconds: Mapped[float | None]
 
 
 class AuditEvent(Base):

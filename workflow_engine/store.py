@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from .errors import NotFound
 from .models import AuditEvent, Case, LocalHoliday, ProcessVersion, RegistrationCounter, TaskRecord, User
@@ -115,6 +116,16 @@ def task_for_user(session: Session, task_id: int,
 def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
     return list(session.scalars(select(TaskRecord).where(TaskRecord.case_id == case_id)
                                 .order_by(TaskRecord.ready_at, TaskRecord.id)))
+
+
+def pause_rows_of_case(session: Session, case_id: int) -> list:
+    """A case's applicant-side rows with the times its clock needs; rows this session holds, as it holds them."""
+    rows = session.execute(select(TaskRecord.id, TaskRecord.ready_at, TaskRecord.completed_at,
+                                  TaskRecord.cancelled_at, TaskRecord.pauses_clock)
+                           .where(TaskRecord.case_id == case_id, TaskRecord.pauses_clock.is_(True))
+                           .order_by(TaskRecord.ready_at, TaskRecord.id)).all()
+    held = session.identity_map
+    return [held.get(identity_key(TaskRecord, row.id)) or row for row in rows]
 
 
 def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:

@@ -28,9 +28,19 @@ def sync_task_rows(s: Session, case: Case, workflow: BpmnWorkflow, info: SopInfo
         s.add(TaskRecord(
             case_id=case.id, spiff_task_id=spiff_id, step_id=spec.bpmn_id,
             name=" ".join((spec.bpmn_name or spec.bpmn_id).split()), lane=spec.lane,
-            state="ready", ready_at=now,
+            state="ready", ready_at=now, process_version_id=case.process_version_id, practice=case.practice,
             budget_seconds=step.budget_seconds if step else None,
             pauses_clock=bool(step and step.pauses_clock)))
+
+
+def record_completion(row: TaskRecord, user: str, values: dict, now: datetime) -> None:
+    """Close a task row as completed by `user` now, with its wait, work and duration in seconds."""
+    if row.claimed_by is None:
+        row.claimed_by, row.claimed_at = user, now
+    row.state, row.completed_at, row.completed_by, row.data = "completed", now, user, values
+    row.wait_seconds = (row.claimed_at - row.ready_at).total_seconds()
+    row.work_seconds = (now - row.claimed_at).total_seconds()
+    row.duration_seconds = (now - row.ready_at).total_seconds()
 
 
 def next_timer(workflow: BpmnWorkflow) -> datetime | None:
