@@ -1,5 +1,6 @@
 """Two people acting on the same case at once: exactly one wins, the other gets a clear conflict."""
 import threading
+from dataclasses import replace
 
 import pytest
 from sqlalchemy import func, select, update
@@ -10,12 +11,14 @@ from workflow_engine.models import AuditEvent, Case, TaskRecord
 
 
 @pytest.fixture
-def two_engines(engine, settings, clock):
-    """A second engine on the same database, as a second web process would have."""
-    other_db = Database(settings.database_url)
-    other = Engine(other_db, clock, settings)
-    yield engine, other
-    other_db.dispose()
+def two_engines(settings, clock):
+    """Two engines on one database, as two web processes would have; each reads the stored state
+    on every operation, so the hooks below run where the race is."""
+    uncached = replace(settings, workflow_cache_size=0)
+    dbs = [Database(settings.database_url) for _ in range(2)]
+    yield tuple(Engine(db, clock, uncached) for db in dbs)
+    for db in dbs:
+        db.dispose()
 
 
 def _prepare(engine, deploy):
@@ -99,7 +102,8 @@ def test_parallel_branches_completed_at_once_both_land_or_one_retries(two_engine
         "cek_administrasi": "completed", "survei_lapangan": "completed", "tanda_tangan": "ready"}
 
 
-def test_a_stale_revision_saves_nothing(engine, deploy):
+def test_a_stale_revision_saves_nothing(two_engines, deploy):
+    engine, _ = two_engines
     case_id, tasks = _prepare(engine, deploy)
     original = engine.codec.load_state
 

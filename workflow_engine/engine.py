@@ -23,7 +23,7 @@ from .db import Database
 from .errors import AlurError, Conflict, Forbidden, FormError, InvalidState, ScriptError
 from .forms import check_start_data, validate_form
 from .models import Case, ProcessVersion, TaskRecord, User
-from .runtime import SpecCache, StateCodec, guard_depth, running_on
+from .runtime import SpecCache, StateCodec, WorkflowCache, guard_depth, running_on
 from .tree_pruning import prune_history
 from .task_rows import deadline_may_move, next_timer, record_completion, sync_task_rows
 from .sandbox import script_engine
@@ -48,6 +48,9 @@ __all__ = ["DeployResult", "Engine", "ParsedVersion", "TimerFailed"]
 
 # Another process's new local holiday shows here within this many seconds; this one's at once.
 HOLIDAYS_TTL = 30.0
+# Workflows of saved cases kept in memory (runtime.WorkflowCache) when their state is at most this long.
+CACHED_STATE_AT_MOST = 200_000
+_SAVED = "alur.saved_workflows"  # Session.info key: workflows to keep once the transaction commits
 
 @dataclass
 class _Loaded:
@@ -73,6 +76,7 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
         self.settings = settings
         self.codec = StateCodec()
         self._specs = SpecCache()
+        self._workflows = WorkflowCache(settings.workflow_cache_size)
         self._script_engine = script_engine(settings.script_time_limit)
         self.viewer = CaseViewer(self)
         self._calendars: dict[tuple, Any] = {}
@@ -239,9 +243,12 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
         try:
             with self.db.write() as s, running_on(self.clock):
                 yield s
+                saved = s.info.pop(_SAVED, ())
         except StaleDataError as exc:
             raise Conflict("someone else already changed this case; nothing of yours was saved. "
                            "Reload it and try again") from exc
+        for case_id, revision, workflow in saved:  # committed: the next operation may start from these
+            self._workflows.put(case_id, revision, workflow)
 
     def _task_for(self, s: Session, task_id: int, username: str) -> tuple[TaskRecord, User, list, Case]:
         """The task if this user may act on it now, with the case's open tasks and the case (one snapshot)."""
@@ -278,7 +285,9 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
         if case.status != "running":
             raise InvalidState(f"case {case.registration_number} is {case.status}")
         spec, subprocess_specs, info, _ = self.version(case.process_version_id, s)
-        workflow = self.codec.load_state(case.state_json, spec, subprocess_specs, self._script_engine)
+        workflow = self._workflows.take(case.id, case.revision)
+        if workflow is None:
+            workflow = self.codec.load_state(case.state_json, spec, subprocess_specs, self._script_engine)
         return _Loaded(case, info, workflow, open_rows)
 
     def _run(self, action) -> None:
@@ -315,3 +324,5 @@ class Engine(SopVersions, Timers, Office, Drafts, Insights, VersionDiffs, Foreca
                 case.deadline_at = self.viewer.deadline_for(s, case, info, now)
         # Flushing here runs the revision-checked UPDATE before the commit.
         s.flush()
+        if case.status == "running" and len(case.state_json) <= CACHED_STATE_AT_MOST:
+            s.info.setdefault(_SAVED, []).append((case.id, case.revision, workflow))

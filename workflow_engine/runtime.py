@@ -105,6 +105,34 @@ class SpecCache:
         return item
 
 
+class WorkflowCache:
+    """Workflows of recently saved cases by case id and revision, so the next operation need not deserialize.
+
+    `take` removes what it returns: an operation works on its own object, and a failed one (never
+    put back) cannot leave a half-changed workflow behind. Another process's change moves the
+    revision, so a stale entry is never used.
+    """
+
+    def __init__(self, size: int = 64):
+        self._size = size
+        self._items: OrderedDict[int, tuple[int, BpmnWorkflow]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def take(self, case_id: int, revision: int) -> BpmnWorkflow | None:
+        with self._lock:
+            item = self._items.pop(case_id, None)
+        return item[1] if item is not None and item[0] == revision else None
+
+    def put(self, case_id: int, revision: int, workflow: BpmnWorkflow) -> None:
+        if self._size <= 0:
+            return
+        with self._lock:
+            self._items[case_id] = (revision, workflow)
+            self._items.move_to_end(case_id)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
 # --- Timers on the engine's clock -------------------------------------------------------------
 # SpiffWorkflow's timer module calls datetime.now(timezone.utc) directly; we replace the name
 # `datetime` in that module with a subclass whose now() asks the clock of the running operation.
@@ -154,6 +182,8 @@ def tree_depth(workflow: BpmnWorkflow) -> int:
 
 def guard_depth(workflow: BpmnWorkflow, limit: int) -> None:
     """Fail loudly before SpiffWorkflow's 1000-level limit silently hides tasks."""
+    if len(workflow.tasks) + sum(len(sp.tasks) for sp in workflow.subprocesses.values()) <= limit:
+        return  # a tree cannot be deeper than it has tasks: no walk needed
     depth = tree_depth(workflow)
     if depth > limit:
         raise EngineLimitError(

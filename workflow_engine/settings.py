@@ -31,6 +31,8 @@ class Settings:
     max_bpmn_bytes: int = 5_000_000
     # The task tree of SpiffWorkflow hides tasks deeper than 1000 levels; stop well before.
     max_tree_depth: int = 950
+    # Workflows of recently changed cases kept deserialized per engine (0: always read the stored state).
+    workflow_cache_size: int = 64
     # SLA escalations (escalation.py): whose lane heads hear of an at-risk case, and who of a breach.
     # escalate_to: a head lane for every lane ("Kepala Bidang"), or "Lane=Head lane; ...; *=default".
     escalate_to: str = "Kepala Bidang"
