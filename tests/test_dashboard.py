@@ -6,9 +6,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from conftest import MONDAY_MORNING, WIT, add_staff
+from conftest import MONDAY_MORNING, WIT, add_staff, fixture_bytes
 from dashboard_history import H, M, build, ready_task
-from workflow_engine import InvalidState, NotFound
+from workflow_engine import InvalidState, NotFound, store_dashboard
 from workflow_engine.dashboard import heat_level, week_label
 from workflow_engine.dashboard_report import parse_month
 
@@ -238,3 +238,24 @@ def test_on_working_hours_a_case_closed_after_hours_at_its_limit_met_it(engine, 
     row = by_key(engine.compliance_by_week(key="clock_start")["sops"], "clock_start")
     assert (row["met"], row["missed"]) == (1, 1)
     assert by_key(engine.monthly_report("2026-12")["sops"], "clock_start")["met"] == 0
+
+
+def test_step_medians_read_here_or_walked_in_the_index_agree(history, monkeypatch):
+    """Small periods are read and sorted here, years of rows walked in the index (SQLite): same medians."""
+    engine, _ = history
+    add_staff(engine, "fo2", ["Front Office", "Pemohon"])
+    v2 = fixture_bytes("rework_loop.bpmn").replace(b'name="Periksa"', b'name="Periksa berkas"')
+    engine.deploy(v2, "rework_loop.bpmn")
+    for hours in (3, 5):
+        case_id = engine.start_case("rework_loop")
+        engine.clock.advance(hours=hours)
+        [task] = engine.tasks(case_id=case_id)
+        engine.complete(task["id"], user="fo2", data={"hasil": "selesai"})
+    since = MONDAY_MORNING + timedelta(hours=16)
+    asked = [{}, {"by_version": True}, {"since": since}, {"key": "rework_loop", "version": 2}]
+    read = [engine.step_times(**kwargs) for kwargs in asked]
+    monkeypatch.setattr(store_dashboard, "READ_AT_MOST", 0)
+    walked = [engine.step_times(**kwargs) for kwargs in asked]
+    assert walked == read
+    merged = next(s for s in read[0] if s["step_id"] == "periksa")
+    assert merged["runs"] == 9 and merged["name"] == "Periksa berkas"

@@ -5,7 +5,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from .errors import NotFound
 from .models import AuditEvent, Case, LocalHoliday, ProcessVersion, RegistrationCounter, TaskRecord, User
@@ -124,8 +123,8 @@ def pause_rows_of_case(session: Session, case_id: int) -> list:
                                   TaskRecord.cancelled_at, TaskRecord.pauses_clock)
                            .where(TaskRecord.case_id == case_id, TaskRecord.pauses_clock.is_(True))
                            .order_by(TaskRecord.ready_at, TaskRecord.id)).all()
-    held = session.identity_map
-    return [held.get(identity_key(TaskRecord, row.id)) or row for row in rows]
+    held = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, TaskRecord)}
+    return [held.get(row.id) or row for row in rows]
 
 
 def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
