@@ -20,5 +20,5 @@ def form_values(fields) -> dict:
             values[f.id] = "2026-12-01"
         else:
             minimum = int(f.constraints.get("minlength") or 1)
-            values[f.id] = ("contoh isian " * 10)[:max(minimum, 12)].strip() or "x" * minimum
+            values[f.id] = ("contoh-isian-" * 20)[:max(minimum, 12)]
     return values

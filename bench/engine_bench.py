@@ -2,6 +2,9 @@
 
 Floor: deserialize the full state (spec included) + complete the task + run engine steps +
 serialize + write the state to SQLite and commit, in the same run, on the same 20-task SOP.
+The engine is measured as configured (it keeps the workflows of recently saved cases, so the next
+completion in a case skips deserializing) and with that cache off, which is what a completion in a
+case no process has touched lately costs.
 """
 from __future__ import annotations
 
@@ -71,16 +74,21 @@ def _engine_case(engine: Engine, key: str, info: SopInfo) -> list[float]:
     return costs
 
 
-def run(rounds: int = 5) -> list[dict]:
-    workdir = Path(tempfile.mkdtemp(prefix="alur-bench-"))
-    settings = Settings(database_url=f"sqlite:///{workdir / 'engine.sqlite'}")
+def _engine(workdir: Path, name: str, cache: int) -> tuple[Engine, str, SopInfo]:
+    settings = Settings(database_url=f"sqlite:///{workdir / name}", workflow_cache_size=cache)
     db = Database(settings.database_url)
     db.upgrade()
     engine = Engine(db, FixedClock(datetime(2026, 11, 30, tzinfo=timezone.utc)), settings)
     engine.add_user("bench", role="admin", password_hash="x")
     key = engine.deploy(SOP.read_bytes(), SOP.name).key
     with db.read() as s:
-        info = engine.version(1, s).info
+        return engine, key, engine.version(1, s).info
+
+
+def run(rounds: int = 5) -> list[dict]:
+    workdir = Path(tempfile.mkdtemp(prefix="alur-bench-"))
+    engine, key, info = _engine(workdir, "engine.sqlite", Settings.workflow_cache_size)
+    cold, cold_key, _ = _engine(workdir, "engine-uncached.sqlite", 0)
 
     parser = CamundaParser()
     parser.add_bpmn_file(str(SOP))
@@ -95,16 +103,22 @@ def run(rounds: int = 5) -> list[dict]:
     # Warm both sides, then interleave them so machine noise hits both alike.
     _floor_case(serializer, spec, subs, info, conn)
     _engine_case(engine, key, info)
-    floor, ours = [], []
+    _engine_case(cold, cold_key, info)
+    floor, ours, uncached = [], [], []
     for _ in range(rounds):
         floor += _floor_case(serializer, spec, subs, info, conn)
         ours += _engine_case(engine, key, info)
+        uncached += _engine_case(cold, cold_key, info)
     floor_ms = statistics.median(floor) * 1000
     ours_ms = statistics.median(ours) * 1000
-    ratio = ours_ms / floor_ms
+    uncached_ms = statistics.median(uncached) * 1000
+    ratio, cold_ratio = ours_ms / floor_ms, uncached_ms / floor_ms
     return [
         {"name": "engine.complete_floor_ms", "value": floor_ms, "unit": "ms", "target": "-"},
         {"name": "engine.complete_ms", "value": ours_ms, "unit": "ms", "target": "-"},
-        {"name": "engine.complete_vs_floor", "value": ratio, "unit": "x", "target": "<=1.5",
-         "met": ratio <= 1.5, "samples": len(ours)},
+        {"name": "engine.complete_vs_floor", "value": ratio, "unit": "x", "target": "<=1.3",
+         "met": ratio <= 1.3, "samples": len(ours)},
+        {"name": "engine.complete_uncached_ms", "value": uncached_ms, "unit": "ms", "target": "-"},
+        {"name": "engine.complete_uncached_vs_floor", "value": cold_ratio, "unit": "x", "target": "-",
+         "samples": len(uncached)},
     ]
