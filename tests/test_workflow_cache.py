@@ -88,3 +88,8 @@ def test_the_cache_can_be_turned_off(database_url, clock):
         assert loads == [1]
     finally:
         db.dispose()
+
+
+def test_the_cache_size_comes_from_the_environment():
+    assert Settings.from_env({"ALUR_WORKFLOW_CACHE_SIZE": "0"}).workflow_cache_size == 0
+    assert Settings.from_env({}).workflow_cache_size == 64

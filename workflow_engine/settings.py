@@ -57,6 +57,7 @@ class Settings:
             scripts_enabled=_flag(env.get("ALUR_SCRIPTS_ENABLED"), cls.scripts_enabled),
             script_time_limit=float(env.get("ALUR_SCRIPT_TIME_LIMIT") or cls.script_time_limit),
             max_bpmn_bytes=int(env.get("ALUR_MAX_BPMN_BYTES") or cls.max_bpmn_bytes),
+            workflow_cache_size=int(env.get("ALUR_WORKFLOW_CACHE_SIZE") or cls.workflow_cache_size),
             escalate_to=env.get("ALUR_ESCALATE_TO") or cls.escalate_to,
             head_of_office_lane=env.get("ALUR_HEAD_OF_OFFICE_LANE") or cls.head_of_office_lane,
             smtp_host=env.get("ALUR_SMTP_HOST") or None,
