@@ -193,7 +193,7 @@ def step_medians(s: Session, scope: Scope, since: datetime | None, until: dateti
                         .group_by(TaskRecord.process_version_id, TaskRecord.step_id)).all()
     groups: dict[tuple, list] = {}
     for vid, step_id, runs in counted:
-        details = _step_details(s, done, vid, step_id)
+        details = _step_details(s, vid, step_id)
         key = (versions[vid], vid, step_id) if by_version else (versions[vid], step_id)
         found = groups.get(key)
         if found is None:
@@ -248,11 +248,15 @@ def _median(values: list[float]) -> float | None:
     return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
-def _step_details(s: Session, done: list, vid: int, step_id: str) -> tuple:
-    """Name, lane, budget and pauses (0/1) of a step as its rows recorded them; one version's rows agree."""
+def _step_details(s: Session, vid: int, step_id: str) -> tuple:
+    """Name, lane, budget and pauses (0/1) of a step as its rows recorded them; one version's rows agree.
+
+    Any completed row will do, so no period is asked: the index finds the first at once.
+    """
     row = s.execute(select(TaskRecord.name, TaskRecord.lane, TaskRecord.budget_seconds,
                            cast(TaskRecord.pauses_clock, Integer))
-                    .where(*done, TaskRecord.process_version_id == vid, TaskRecord.step_id == step_id)
+                    .where(TaskRecord.state == "completed", TaskRecord.process_version_id == vid,
+                           TaskRecord.step_id == step_id)
                     .limit(1)).one()
     return tuple(row)
 
