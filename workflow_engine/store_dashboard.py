@@ -176,11 +176,11 @@ def step_medians(s: Session, scope: Scope, since: datetime | None, until: dateti
 
     Completed steps of real cases completed in [since, until); seconds on the wall clock as written at
     completion (TaskRecord.wait_seconds ...). The median of an even count is the mean of the two
-    middle values. PostgreSQL takes the medians with percentile_cont in one GROUP BY. SQLite has no
-    median: up to READ_AT_MOST rows (a dashboard's weeks) are read once and the medians taken here;
-    beyond that each median is read by walking one index (state, version, step, seconds) to the
-    middle of the step's entries, in SQLite's own code, so years of history cost a few hundred small
-    queries and no row handed to Python.
+    middle values. Up to READ_AT_MOST rows (a dashboard's weeks) take one query: PostgreSQL's
+    percentile_cont in a GROUP BY, or (SQLite has no median) the rows read once and the medians taken
+    here. Beyond that, sorting every row costs more than a second, so each median is read by walking
+    one index (state, version, step, seconds) to the middle of the step's entries, inside the
+    database: years of history cost a few hundred small queries and no sort.
     """
     versions = _versions_in(s, scope)
     if not versions:
@@ -202,11 +202,10 @@ def step_medians(s: Session, scope: Scope, since: datetime | None, until: dateti
             found[0].append(vid)
             found[1:5] = [b if a is None else a if b is None else max(a, b) for a, b in zip(found[1:5], details)]
             found[5] += runs
-    if _dialect(s) == "postgresql":
+    if sum(g[-1] for g in groups.values()) <= READ_AT_MOST and _dialect(s) == "postgresql":
         found = _percentiles(s, done, versions, by_version)
         return [(*key, *details, *found.get(key, (None, None, None))) for key, (vids, *details) in groups.items()]
     if sum(g[-1] for g in groups.values()) <= READ_AT_MOST:
-        # A period's few rows: read once in period order and take the medians here (one query, not hundreds).
         found = _read_seconds(s, done, versions, by_version)
         return [(*key, *details, *(_median(v) for v in found.get(key, ([], [], []))))
                 for key, (vids, *details) in groups.items()]
@@ -283,7 +282,7 @@ def _median_of(s: Session, column, done: list, vids: list[int], step_id: str, ru
     """The median of one seconds column over a step's `runs` completed rows: the middle one or two by the index."""
     if not runs:
         return None
-    # One ordered arm per version: SQLite merges the arms' index orders instead of sorting their rows.
+    # One ordered arm per version: the database merges the arms' index orders instead of sorting rows.
     arms = [select(column.label("seconds")).where(*done, TaskRecord.process_version_id == vid,
                                                   TaskRecord.step_id == step_id) for vid in vids]
     ordered = arms[0].order_by(column) if len(arms) == 1 else union_all(*arms).order_by(literal_column("seconds"))
