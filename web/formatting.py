@@ -4,21 +4,37 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
+from .i18n import catalog
+
 # Markdown without raw HTML: instructions written in an SOP can never inject markup.
 _markdown = MarkdownIt("commonmark", {"html": False, "linkify": False}).disable("image")
+
+
+def _(string: str, **variables) -> str:
+    """Flask-Babel's gettext through the per-request catalog: tables call these filters once per row."""
+    text = catalog().ugettext(string)
+    return text % variables if variables else text
+
 
 SLA_ICONS = {"on_track": "●", "at_risk": "▲", "breached": "■", "met": "✔", "missed": "✖"}
 
 
 def sla_label(state: str | None) -> str:
-    return {
-        "on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached"),
-        "met": _("Met"), "missed": _("Missed"),
-    }.get(state or "", _("No deadline"))
+    # Only the label asked for is translated: a table calls this once per row.
+    if state == "on_track":
+        return _("On track")
+    if state == "at_risk":
+        return _("At risk")
+    if state == "breached":
+        return _("Breached")
+    if state == "met":
+        return _("Met")
+    if state == "missed":
+        return _("Missed")
+    return _("No deadline")
 
 
 def duration(seconds) -> str:
