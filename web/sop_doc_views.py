@@ -14,7 +14,6 @@ from workflow_engine import NotFound
 from workflow_engine.sop_document import SopDocument, document_for_version
 
 from .auth import roles_required
-from .sop_doc_pdf import sop_pdf
 from .sop_doc_render import html_context
 
 bp = Blueprint("sopdoc", __name__)
@@ -41,6 +40,9 @@ def document(key: str, number: int):
 @bp.get("/sop/<key>/v<int:number>/document.pdf")
 @roles_required(*READERS)
 def pdf(key: str, number: int):
+    # fpdf2 (with fontTools, PIL and numpy) adds about 40 MB to a process: only load it when asked.
+    from .sop_doc_pdf import sop_pdf
+
     doc = _document(key, number)
     filename = re.sub(r"[^A-Za-z0-9_.-]", "_", f"SOP-{key}-v{number}.pdf")
     return Response(sop_pdf(doc, _), mimetype="application/pdf",
