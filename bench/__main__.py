@@ -17,7 +17,8 @@ def main(argv=None) -> int:
     parser.add_argument("--only", default=",".join(PARTS), help=f"comma-separated parts of {PARTS}")
     parser.add_argument("--seconds", type=float, default=20, help="length of each HTTP load")
     parser.add_argument("--clients", type=int, default=4, help="concurrent staff in the HTTP load")
-    parser.add_argument("--think", type=float, default=0.0, help="seconds each client waits before a request")
+    parser.add_argument("--think", type=float, default=0.1,
+                        help="seconds each client waits before a request (0: a closed loop at full speed)")
     args = parser.parse_args(argv)
     parts = [p.strip() for p in args.only.split(",") if p.strip()]
     unknown = set(parts) - set(PARTS)
