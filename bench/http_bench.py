@@ -159,7 +159,8 @@ def _load_facts(load: dict) -> dict:
 
 def _weight(name: str, w: dict) -> dict:
     extra = {"rows": w["rows"]} if "rows" in w else {}
-    return _figure(name, w["bytes"], "B", **extra, gzip_bytes=w["gzip_bytes"], served_gzip=w["served_gzip"],
+    return _figure(name, w["bytes"], "B", **extra, sent_bytes=w["sent_bytes"], gzip_bytes=w["gzip_bytes"],
+                   served_gzip=w["served_gzip"],
                    html_bytes=w["html_bytes"], direct_bytes=w["direct_bytes"],
                    parts=[(p["url"], p["bytes"], p["gzip"]) for p in w["parts"]])
 

@@ -18,14 +18,14 @@ LOADS = [(re.compile(p), lazy) for p, lazy in (
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
 
 
-def _fetch(client: Client, path: str) -> tuple[bytes, int, bool]:
-    """(uncompressed body, gzip bytes, whether the server sent gzip) of one same-origin URL."""
+def _fetch(client: Client, path: str) -> tuple[bytes, int, bool, int]:
+    """(uncompressed body, gzip bytes, whether the server sent gzip, bytes sent) of one same-origin URL."""
     status, headers, body, _ = client.request("GET", path, headers={"Accept-Encoding": "gzip"})
     if status != 200:
         raise RuntimeError(f"GET {path}: status {status}")
     if headers.get("content-encoding") == "gzip":
-        return gzip.decompress(body), len(body), True
-    return body, len(gzip.compress(body, 6)), False
+        return gzip.decompress(body), len(body), True, len(body)
+    return body, len(gzip.compress(body, 6)), False, len(body)
 
 
 def _same_origin(base: str, ref: str) -> str | None:
@@ -50,8 +50,8 @@ def _assets(page: str) -> list[tuple[str, bool]]:
 
 def page_weight(client: Client, base: str, path: str) -> dict:
     """The page's HTML and assets (CSS url()/@import followed), uncompressed and gzipped."""
-    page, zipped, served_gzip = _fetch(client, path)
-    parts = [{"url": path, "bytes": len(page), "gzip": zipped, "on_demand": False}]
+    page, zipped, served_gzip, sent = _fetch(client, path)
+    parts = [{"url": path, "bytes": len(page), "gzip": zipped, "sent": sent, "on_demand": False}]
     queue, seen = [(ref, lazy) for ref, lazy in _assets(page.decode())], {path}
     while queue:
         ref, lazy = queue.pop(0)
@@ -59,13 +59,14 @@ def page_weight(client: Client, base: str, path: str) -> dict:
         if where is None or where in seen:
             continue
         seen.add(where)
-        body, zipped, sent_gzip = _fetch(client, where)
+        body, zipped, sent_gzip, sent = _fetch(client, where)
         served_gzip = served_gzip or sent_gzip
-        parts.append({"url": where, "bytes": len(body), "gzip": zipped, "on_demand": lazy})
+        parts.append({"url": where, "bytes": len(body), "gzip": zipped, "sent": sent, "on_demand": lazy})
         if where.split("?")[0].endswith(".css"):
             queue += [(a or b, lazy) for a, b in CSS_URL.findall(body.decode(errors="replace"))]
     return {"bytes": sum(p["bytes"] for p in parts), "gzip_bytes": sum(p["gzip"] for p in parts),
             "html_bytes": parts[0]["bytes"], "served_gzip": served_gzip,
+            "sent_bytes": sum(p["sent"] for p in parts),
             "direct_bytes": sum(p["bytes"] for p in parts if not p["on_demand"]), "parts": parts}
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import text
 
 from workflow_engine import Engine, Settings, open_engine
 
-from . import auth, i18n
+from . import auth, compression, i18n
 from .formatting import register_filters
 
 log = logging.getLogger("alur.web")
@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None,
     auth.init_app(app)
     i18n.init_app(app, settings)
     register_filters(app, settings)
+    compression.init_app(app)
 
     from .admin_views import bp as admin_bp
     from .cases_views import bp as cases_bp
