@@ -14,6 +14,7 @@ from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, lit
 from sqlalchemy.orm import Session
 
 from .models import Case, ProcessVersion, TaskRecord
+from .performance import percentile
 
 # 1970-01-05 was a Monday: weeks are counted from it, so a week index divides evenly.
 MONDAY_EPOCH = 4 * 86400
@@ -123,12 +124,13 @@ def lane_workload(s: Session, scope: Scope) -> list:
 
 
 # --- closed cases -------------------------------------------------------------------------------
+def _between(column, since: datetime | None, until: datetime | None) -> list:
+    """Conditions keeping `column` in [since, until); an open end adds none."""
+    return ([column >= since] if since is not None else []) + ([column < until] if until is not None else [])
+
+
 def _period(query, column, since: datetime | None, until: datetime | None):
-    if since is not None:
-        query = query.where(column >= since)
-    if until is not None:
-        query = query.where(column < until)
-    return query
+    return query.where(*_between(column, since, until))
 
 
 def met_condition():
@@ -186,7 +188,7 @@ def step_medians(s: Session, scope: Scope, since: datetime | None, until: dateti
     if not versions:
         return []
     done = [TaskRecord.state == "completed", TaskRecord.practice.is_(False), TaskRecord.completed_at.is_not(None)]
-    done = _period_where(done, since, until)
+    done += _between(TaskRecord.completed_at, since, until)
     # Counting reads only the index; the few descriptive columns come from one row per step and version.
     counted = s.execute(select(TaskRecord.process_version_id, TaskRecord.step_id, func.count())
                         .where(*done, TaskRecord.process_version_id.in_(list(versions)))
@@ -202,12 +204,13 @@ def step_medians(s: Session, scope: Scope, since: datetime | None, until: dateti
             found[0].append(vid)
             found[1:5] = [b if a is None else a if b is None else max(a, b) for a, b in zip(found[1:5], details)]
             found[5] += runs
-    if sum(g[-1] for g in groups.values()) <= READ_AT_MOST and _dialect(s) == "postgresql":
+    few = sum(g[-1] for g in groups.values()) <= READ_AT_MOST
+    if few and _dialect(s) == "postgresql":
         found = _percentiles(s, done, versions, by_version)
         return [(*key, *details, *found.get(key, (None, None, None))) for key, (vids, *details) in groups.items()]
-    if sum(g[-1] for g in groups.values()) <= READ_AT_MOST:
+    if few:
         found = _read_seconds(s, done, versions, by_version)
-        return [(*key, *details, *(_median(v) for v in found.get(key, ([], [], []))))
+        return [(*key, *details, *(percentile(v, 0.5) for v in found.get(key, ([], [], []))))
                 for key, (vids, *details) in groups.items()]
     return [(*key, *details, *(_median_of(s, column, done, vids, key[-1], details[-1]) for column in SECONDS))
             for key, (vids, *details) in groups.items()]
@@ -235,16 +238,9 @@ def _read_seconds(s: Session, done: list, versions: dict[int, str], by_version: 
         if lists is None:
             lists = found[key] = ([], [], [])
         for values, value in zip(lists, seconds):
-            values.append(value)
+            if value is not None:
+                values.append(value)
     return found
-
-
-def _median(values: list[float]) -> float | None:
-    ordered = sorted(v for v in values if v is not None)
-    if not ordered:
-        return None
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _step_details(s: Session, vid: int, step_id: str) -> tuple:
@@ -270,14 +266,6 @@ def _versions_in(s: Session, scope: Scope) -> dict[int, str]:
     return dict(s.execute(query).all())
 
 
-def _period_where(conditions: list, since: datetime | None, until: datetime | None) -> list:
-    if since is not None:
-        conditions = [*conditions, TaskRecord.completed_at >= since]
-    if until is not None:
-        conditions = [*conditions, TaskRecord.completed_at < until]
-    return conditions
-
-
 def _median_of(s: Session, column, done: list, vids: list[int], step_id: str, runs: int) -> float | None:
     """The median of one seconds column over a step's `runs` completed rows: the middle one or two by the index."""
     if not runs:
@@ -287,9 +275,8 @@ def _median_of(s: Session, column, done: list, vids: list[int], step_id: str, ru
                                                   TaskRecord.step_id == step_id) for vid in vids]
     ordered = arms[0].order_by(column) if len(arms) == 1 else union_all(*arms).order_by(literal_column("seconds"))
     middle = s.scalars(ordered.limit(2 - runs % 2).offset((runs - 1) // 2)).all()
-    if not middle or any(v is None for v in middle):
-        return None
-    return middle[0] if len(middle) == 1 else (middle[0] + middle[1]) / 2
+    # The median of the middle one or two is the median of them all, by the same arithmetic.
+    return percentile(middle, 0.5) if middle and None not in middle else None
 
 
 # --- the monthly report -------------------------------------------------------------------------
