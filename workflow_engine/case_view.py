@@ -45,7 +45,8 @@ class CaseViewer:
 
     def deadline_for(self, session: Session, case: Case, info: SopInfo, now: datetime):
         # Only the applicant-side rows move the clock: a long rework history is not read in full.
-        return self.clock_of(session, case, info, store.pause_rows_of_case(session, case.id), now).deadline
+        pauses = store.tasks_for_cases(session, [case.id], pauses_only=True)[case.id]
+        return self.clock_of(session, case, info, pauses, now).deadline
 
     # --- cases --------------------------------------------------------------------------------
     def case(self, case_ref, *, as_of: datetime | None = None, with_tasks: bool = True) -> dict:

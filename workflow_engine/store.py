@@ -117,16 +117,6 @@ def tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
                                 .order_by(TaskRecord.ready_at, TaskRecord.id)))
 
 
-def pause_rows_of_case(session: Session, case_id: int) -> list:
-    """A case's applicant-side rows with the times its clock needs; rows this session holds, as it holds them."""
-    rows = session.execute(select(TaskRecord.id, TaskRecord.ready_at, TaskRecord.completed_at,
-                                  TaskRecord.cancelled_at, TaskRecord.pauses_clock)
-                           .where(TaskRecord.case_id == case_id, TaskRecord.pauses_clock.is_(True))
-                           .order_by(TaskRecord.ready_at, TaskRecord.id)).all()
-    held = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, TaskRecord)}
-    return [held.get(row.id) or row for row in rows]
-
-
 def open_tasks_of_case(session: Session, case_id: int) -> list[TaskRecord]:
     return list(session.scalars(select(TaskRecord).where(
         TaskRecord.case_id == case_id, TaskRecord.state == "ready")))
@@ -189,14 +179,25 @@ def case_touches_lanes(session: Session, case_id: int, lanes: list[str]) -> bool
 
 def tasks_for_cases(session: Session, case_ids: list[int], *,
                     pauses_only: bool = False) -> dict[int, list[TaskRecord]]:
-    """The task rows of several cases; `pauses_only` keeps the applicant-side ones the clock needs."""
-    grouped: dict[int, list[TaskRecord]] = {cid: [] for cid in case_ids}
-    if case_ids:
-        query = select(TaskRecord).where(TaskRecord.case_id.in_(case_ids))
-        if pauses_only:
-            query = query.where(TaskRecord.pauses_clock.is_(True))
-        for task in session.scalars(query.order_by(TaskRecord.ready_at, TaskRecord.id)):
-            grouped[task.case_id].append(task)
+    """The task rows of several cases; `pauses_only` keeps the applicant-side ones the clock needs.
+
+    With `pauses_only` just the columns the case clock reads are fetched (a long rework history has
+    a pause per round), and a row this session holds comes as it holds it, changes not yet flushed.
+    """
+    grouped: dict[int, list] = {cid: [] for cid in case_ids}
+    if not case_ids:
+        return grouped
+    ordered = (TaskRecord.ready_at, TaskRecord.id)
+    if pauses_only:
+        held = {obj.id: obj for obj in session.identity_map.values() if isinstance(obj, TaskRecord)}
+        for row in session.execute(select(TaskRecord.id, TaskRecord.case_id, TaskRecord.ready_at,
+                                          TaskRecord.completed_at, TaskRecord.cancelled_at, TaskRecord.pauses_clock)
+                                   .where(TaskRecord.case_id.in_(case_ids), TaskRecord.pauses_clock.is_(True))
+                                   .order_by(*ordered)):
+            grouped[row.case_id].append(held.get(row.id, row))
+        return grouped
+    for task in session.scalars(select(TaskRecord).where(TaskRecord.case_id.in_(case_ids)).order_by(*ordered)):
+        grouped[task.case_id].append(task)
     return grouped
 
 
