@@ -9,7 +9,6 @@ revision on the server `ALUR_BENCH_POSTGRES_URL` names (a role that may create d
 from __future__ import annotations
 
 import os
-import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
 from workflow_engine import Database, Settings
-from workflow_engine.backup import known_revisions
+from workflow_engine.backup import backup, known_revisions
 from workflow_engine.models import Case
 
 CACHE = Path(__file__).resolve().parent / "data"
@@ -76,15 +75,8 @@ def working_copy(path: Path) -> Path:
 
 
 def _copy(source: Path, target: Path) -> None:
-    # SQLite's backup API copies a consistent file whatever WAL files lie around.
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-    src, dst = sqlite3.connect(source), sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        src.close()
-        dst.close()
+    """One consistent copy through SQLite's backup API, as `alur backup` makes it."""
+    backup(f"sqlite:///{source}", target, force=True)
 
 
 def postgres_url() -> str | None:
