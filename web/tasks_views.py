@@ -150,15 +150,12 @@ def inbox():
 def _inbox_items(rows: list[dict], cases: dict[int, dict]) -> list[SimpleNamespace]:
     """The inbox rows with what the template would otherwise compute once per row.
 
-    A page has up to 50 rows: their links come from one url_for per route, and the strings that
-    name a row's task (the buttons' aria-labels, the deadline) from one translation per page, filled
-    in as Jinja's gettext fills them (the values escaped into the translated text).
+    A page has up to 50 rows: the strings that name a row's task (the buttons' aria-labels, the
+    deadline) come from one translation per page, filled in as Jinja's gettext fills them (the
+    values escaped into the translated text).
     """
     acting = _acting_lanes()
     me, admin = current_user.username, current_user.role == "admin"
-    show_url, claim_url, release_url = (_url_maker(f"tasks.{name}", "task_id", 987654321)
-                                        for name in ("show", "claim", "release"))
-    ref_url = _ref_url_maker()
     open_label = Markup(_("Open %(step)s, %(ref)s"))
     claim_label = Markup(_("Claim %(step)s, %(ref)s"))
     release_label = Markup(_("Release %(step)s, %(ref)s"))
@@ -173,37 +170,19 @@ def _inbox_items(rows: list[dict], cases: dict[int, dict]) -> list[SimpleNamespa
         mine = t["claimed_by"] == me
         names = {"step": t["name"], "ref": t["registration_number"]}
         if can_act and not t["claimed_by"]:
-            action, action_url, action_label = "claim", claim_url(t["id"]), claim_label % names
+            action, action_label = "claim", claim_label % names
         elif t["claimed_by"] and (mine or admin):
-            action, action_url, action_label = "release", release_url(t["id"]), release_label % names
+            action, action_label = "release", release_label % names
         else:
-            action = action_url = action_label = None
+            action = action_label = None
         items.append(SimpleNamespace(
-            task=t, case=case, can_act=can_act, mine=mine, case_url=ref_url(t["registration_number"]),
-            open_url=show_url(t["id"]), open_label=open_label % names,
+            task=t, case=case, can_act=can_act, mine=mine, case_url=case_url(t["registration_number"]),
+            open_url=url_for("tasks.show", task_id=t["id"]), open_label=open_label % names,
             until=until % {"when": localtime(case["deadline"])}
             if case["sla"]["remaining_seconds"] is not None else None,
-            action=action, action_url=action_url, action_label=action_label))
+            action=action, action_label=action_label,
+            action_url=url_for(f"tasks.{action}", task_id=t["id"]) if action else None))
     return items
-
-
-def _url_maker(endpoint: str, key: str, mark: int):
-    """url_for(endpoint, key=value) for many int values, from one url_for with a marker value."""
-    head, _sep, tail = url_for(endpoint, **{key: mark}).partition(str(mark))
-    return lambda value: f"{head}{int(value)}{tail}"
-
-
-_REF_MARK = "REFMARK"
-
-
-def _ref_url_maker():
-    """case_url for many registration numbers: one url_for, each number quoted by the route's converter."""
-    try:
-        head, _sep, tail = url_for("cases.show", ref=_REF_MARK).partition(_REF_MARK)
-    except BuildError:
-        return case_url
-    to_url = current_app.url_map.converters["default"](current_app.url_map).to_url
-    return lambda ref: head + to_url(ref) + tail
 
 
 @bp.post("/notifications/read")
