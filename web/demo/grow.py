@@ -93,12 +93,14 @@ def _insert_copies(source, target, plan, step_weeks: int, echo: Echo) -> dict:
             counters[(prefix, year)] = number = counters.get((prefix, year), 0) + 1
             case.update(id=next_case, registration_number=f"{prefix}-{year}-{number:06d}")
             new_cases.append(case)
+            copied = {}  # seed task id -> its copy's id, for the audit events that name a task
             for row in tasks.get(seed["id"], ()):
+                copied[row["id"]] = next_task
                 new_tasks.append(_shifted(row, shift) | {"id": next_task, "case_id": next_case})
                 next_task += 1
             for row in events.get(seed["id"], ()):
                 new_events.append(_shifted(row, shift) | {"id": next_event, "case_id": next_case,
-                                                          "task_id": _task_of(row, tasks, seed, next_task)})
+                                                          "task_id": copied.get(row["task_id"])})
                 next_event += 1
             next_case += 1
             if len(new_tasks) >= BATCH * 4:
@@ -108,18 +110,6 @@ def _insert_copies(source, target, plan, step_weeks: int, echo: Echo) -> dict:
         _save_counters(conn, counters)
     _reset_sequences(target)
     return counts
-
-
-def _task_of(event: dict, tasks: dict, seed: dict, next_task: int) -> int | None:
-    """The copied task an audit event names: same position among the case's rows as in the seed."""
-    if event.get("task_id") is None:
-        return None
-    rows = tasks.get(seed["id"], ())
-    ids = [r["id"] for r in rows]
-    if event["task_id"] not in ids:
-        return None
-    # The case's copied task ids run up to next_task - 1 in the seed's order.
-    return next_task - len(ids) + ids.index(event["task_id"])
 
 
 def _shifted(row: dict, shift: timedelta) -> dict:
