@@ -74,21 +74,22 @@ def _engine_case(engine: Engine, key: str, info: SopInfo) -> list[float]:
     return costs
 
 
-def _engine(workdir: Path, name: str, cache: int) -> tuple[Engine, str, SopInfo]:
+def bench_engine(workdir: Path, name: str, cache: int, sop: Path = SOP) -> tuple[Engine, str, SopInfo]:
+    """An engine on a new SQLite file in `workdir` with `sop` deployed and an admin "bench" who may do every step."""
     settings = Settings(database_url=f"sqlite:///{workdir / name}", workflow_cache_size=cache)
     db = Database(settings.database_url)
     db.upgrade()
     engine = Engine(db, FixedClock(datetime(2026, 11, 30, tzinfo=timezone.utc)), settings)
     engine.add_user("bench", role="admin", password_hash="x")
-    key = engine.deploy(SOP.read_bytes(), SOP.name).key
+    key = engine.deploy(sop.read_bytes(), sop.name).key
     with db.read() as s:
         return engine, key, engine.version(1, s).info
 
 
 def run(rounds: int = 5) -> list[dict]:
     workdir = Path(tempfile.mkdtemp(prefix="alur-bench-"))
-    engine, key, info = _engine(workdir, "engine.sqlite", Settings.workflow_cache_size)
-    cold, cold_key, _ = _engine(workdir, "engine-uncached.sqlite", 0)
+    engine, key, info = bench_engine(workdir, "engine.sqlite", Settings.workflow_cache_size)
+    cold, cold_key, _ = bench_engine(workdir, "engine-uncached.sqlite", 0)
 
     parser = CamundaParser()
     parser.add_bpmn_file(str(SOP))

@@ -10,10 +10,11 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
-from workflow_engine import Database, Engine, FixedClock, Settings
+from workflow_engine import Engine, Settings
+
+from .engine_bench import bench_engine
 
 SOP = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "bpmn" / "rework_loop.bpmn"
 DEEP = 100
@@ -37,12 +38,7 @@ def _one_case(engine: Engine, key: str, rounds: int) -> dict[int, float]:
 
 def run(cases: int = 5) -> list[dict]:
     workdir = Path(tempfile.mkdtemp(prefix="alur-bench-growth-"))
-    settings = Settings(database_url=f"sqlite:///{workdir / 'engine.sqlite'}")
-    db = Database(settings.database_url)
-    db.upgrade()
-    engine = Engine(db, FixedClock(datetime(2026, 11, 30, tzinfo=timezone.utc)), settings)
-    engine.add_user("bench", role="admin", lanes=["Front Office", "Pemohon"], password_hash="x")
-    key = engine.deploy(SOP.read_bytes(), SOP.name).key
+    engine, key, _ = bench_engine(workdir, "engine.sqlite", Settings.workflow_cache_size, SOP)
     _one_case(engine, key, 2)  # warm the spec cache and the database
     first, deep = [], []
     for _ in range(cases):
